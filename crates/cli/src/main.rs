@@ -1,0 +1,32 @@
+//! `apoyo`: the one binary of the system, with a subcommand per job.
+
+mod credential;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "apoyo",
+    version,
+    about = "Collect and verify citizen support (apoyo de la ciudadanía) for electoral processes."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Voter credential (credencial para votar) tools.
+    #[command(subcommand)]
+    Credential(credential::CredentialCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Credential(command) => credential::run(command),
+    }
+}
