@@ -47,38 +47,166 @@ pub struct State {
 
 /// The 32 states in INEGI order.
 pub const STATES: [State; 32] = [
-    State { number: 1, curp_code: "AS", name: "Aguascalientes" },
-    State { number: 2, curp_code: "BC", name: "Baja California" },
-    State { number: 3, curp_code: "BS", name: "Baja California Sur" },
-    State { number: 4, curp_code: "CC", name: "Campeche" },
-    State { number: 5, curp_code: "CL", name: "Coahuila" },
-    State { number: 6, curp_code: "CM", name: "Colima" },
-    State { number: 7, curp_code: "CS", name: "Chiapas" },
-    State { number: 8, curp_code: "CH", name: "Chihuahua" },
-    State { number: 9, curp_code: "DF", name: "Ciudad de México" },
-    State { number: 10, curp_code: "DG", name: "Durango" },
-    State { number: 11, curp_code: "GT", name: "Guanajuato" },
-    State { number: 12, curp_code: "GR", name: "Guerrero" },
-    State { number: 13, curp_code: "HG", name: "Hidalgo" },
-    State { number: 14, curp_code: "JC", name: "Jalisco" },
-    State { number: 15, curp_code: "MC", name: "Estado de México" },
-    State { number: 16, curp_code: "MN", name: "Michoacán" },
-    State { number: 17, curp_code: "MS", name: "Morelos" },
-    State { number: 18, curp_code: "NT", name: "Nayarit" },
-    State { number: 19, curp_code: "NL", name: "Nuevo León" },
-    State { number: 20, curp_code: "OC", name: "Oaxaca" },
-    State { number: 21, curp_code: "PL", name: "Puebla" },
-    State { number: 22, curp_code: "QT", name: "Querétaro" },
-    State { number: 23, curp_code: "QR", name: "Quintana Roo" },
-    State { number: 24, curp_code: "SP", name: "San Luis Potosí" },
-    State { number: 25, curp_code: "SL", name: "Sinaloa" },
-    State { number: 26, curp_code: "SR", name: "Sonora" },
-    State { number: 27, curp_code: "TC", name: "Tabasco" },
-    State { number: 28, curp_code: "TS", name: "Tamaulipas" },
-    State { number: 29, curp_code: "TL", name: "Tlaxcala" },
-    State { number: 30, curp_code: "VZ", name: "Veracruz" },
-    State { number: 31, curp_code: "YN", name: "Yucatán" },
-    State { number: 32, curp_code: "ZS", name: "Zacatecas" },
+    State {
+        number: 1,
+        curp_code: "AS",
+        name: "Aguascalientes",
+    },
+    State {
+        number: 2,
+        curp_code: "BC",
+        name: "Baja California",
+    },
+    State {
+        number: 3,
+        curp_code: "BS",
+        name: "Baja California Sur",
+    },
+    State {
+        number: 4,
+        curp_code: "CC",
+        name: "Campeche",
+    },
+    State {
+        number: 5,
+        curp_code: "CL",
+        name: "Coahuila",
+    },
+    State {
+        number: 6,
+        curp_code: "CM",
+        name: "Colima",
+    },
+    State {
+        number: 7,
+        curp_code: "CS",
+        name: "Chiapas",
+    },
+    State {
+        number: 8,
+        curp_code: "CH",
+        name: "Chihuahua",
+    },
+    State {
+        number: 9,
+        curp_code: "DF",
+        name: "Ciudad de México",
+    },
+    State {
+        number: 10,
+        curp_code: "DG",
+        name: "Durango",
+    },
+    State {
+        number: 11,
+        curp_code: "GT",
+        name: "Guanajuato",
+    },
+    State {
+        number: 12,
+        curp_code: "GR",
+        name: "Guerrero",
+    },
+    State {
+        number: 13,
+        curp_code: "HG",
+        name: "Hidalgo",
+    },
+    State {
+        number: 14,
+        curp_code: "JC",
+        name: "Jalisco",
+    },
+    State {
+        number: 15,
+        curp_code: "MC",
+        name: "Estado de México",
+    },
+    State {
+        number: 16,
+        curp_code: "MN",
+        name: "Michoacán",
+    },
+    State {
+        number: 17,
+        curp_code: "MS",
+        name: "Morelos",
+    },
+    State {
+        number: 18,
+        curp_code: "NT",
+        name: "Nayarit",
+    },
+    State {
+        number: 19,
+        curp_code: "NL",
+        name: "Nuevo León",
+    },
+    State {
+        number: 20,
+        curp_code: "OC",
+        name: "Oaxaca",
+    },
+    State {
+        number: 21,
+        curp_code: "PL",
+        name: "Puebla",
+    },
+    State {
+        number: 22,
+        curp_code: "QT",
+        name: "Querétaro",
+    },
+    State {
+        number: 23,
+        curp_code: "QR",
+        name: "Quintana Roo",
+    },
+    State {
+        number: 24,
+        curp_code: "SP",
+        name: "San Luis Potosí",
+    },
+    State {
+        number: 25,
+        curp_code: "SL",
+        name: "Sinaloa",
+    },
+    State {
+        number: 26,
+        curp_code: "SR",
+        name: "Sonora",
+    },
+    State {
+        number: 27,
+        curp_code: "TC",
+        name: "Tabasco",
+    },
+    State {
+        number: 28,
+        curp_code: "TS",
+        name: "Tamaulipas",
+    },
+    State {
+        number: 29,
+        curp_code: "TL",
+        name: "Tlaxcala",
+    },
+    State {
+        number: 30,
+        curp_code: "VZ",
+        name: "Veracruz",
+    },
+    State {
+        number: 31,
+        curp_code: "YN",
+        name: "Yucatán",
+    },
+    State {
+        number: 32,
+        curp_code: "ZS",
+        name: "Zacatecas",
+    },
 ];
 
 /// CURP's code for people born abroad (nacido en el extranjero).
@@ -160,7 +288,10 @@ mod tests {
         for (i, state) in STATES.iter().enumerate() {
             assert_eq!(usize::from(state.number), i + 1);
             assert_eq!(
-                STATES.iter().filter(|s| s.curp_code == state.curp_code).count(),
+                STATES
+                    .iter()
+                    .filter(|s| s.curp_code == state.curp_code)
+                    .count(),
                 1
             );
         }

@@ -223,7 +223,8 @@ mod tests {
             let (group, name) = text.split_once('.').unwrap_or_default();
             assert!(!group.is_empty() && !name.is_empty(), "{text}");
             assert!(
-                text.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.'),
+                text.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.'),
                 "{text}"
             );
         }

@@ -80,7 +80,8 @@ pub fn check_clave(raw: &str, checks: &mut Checks) -> Option<ClaveInfo> {
         ),
     );
 
-    let state_number = chars[12].to_digit(10).unwrap_or(0) * 10 + chars[13].to_digit(10).unwrap_or(0);
+    let state_number =
+        chars[12].to_digit(10).unwrap_or(0) * 10 + chars[13].to_digit(10).unwrap_or(0);
     let state = u8::try_from(state_number).ok().and_then(state_by_number);
     checks.record(
         CheckCode::ClaveState,
@@ -155,7 +156,12 @@ mod tests {
 
     #[test]
     fn public_vectors() {
-        for valid in ["GMVLMR80070501M100", "VRFNRL96070621H100", "HRGRJN82050602H900", "HRGRAL82050602H900"] {
+        for valid in [
+            "GMVLMR80070501M100",
+            "VRFNRL96070621H100",
+            "HRGRJN82050602H900",
+            "HRGRAL82050602H900",
+        ] {
             let (checks, info) = run(valid);
             assert!(checks.all_errors_pass(), "{valid}: {checks:?}");
             assert!(info.is_some());
@@ -173,14 +179,27 @@ mod tests {
         assert_eq!(info.letters, "GMVLMR");
         assert_eq!(info.birth_state.number, 1);
         assert_eq!(info.sex, Sex::M);
-        assert_eq!((info.birth_date.yy, info.birth_date.month, info.birth_date.day), (80, 7, 5));
+        assert_eq!(
+            (
+                info.birth_date.yy,
+                info.birth_date.month,
+                info.birth_date.day
+            ),
+            (80, 7, 5)
+        );
     }
 
     #[test]
     fn rejects_bad_structure_precisely() {
         let (checks, _) = run("GMVLMR8007050lM100");
-        let message = checks.get(CheckCode::ClaveFormat).map(|c| c.message.clone()).unwrap_or_default();
-        assert!(message.contains("posición 14") && message.contains("uno"), "{message}");
+        let message = checks
+            .get(CheckCode::ClaveFormat)
+            .map(|c| c.message.clone())
+            .unwrap_or_default();
+        assert!(
+            message.contains("posición 14") && message.contains("uno"),
+            "{message}"
+        );
         let (checks, _) = run("GMVLMR80070533M100");
         assert!(checks.failed(CheckCode::ClaveState));
         let (checks, _) = run("GMVLMR80070500M100");
@@ -199,7 +218,12 @@ mod tests {
         let mut checks = Checks::new();
         check_clave_letters("GMVLMR", "GOMEZ", "VELAZQUEZ", "MONICA", &mut checks);
         let check = checks.get(CheckCode::ClaveNameLetters).cloned();
-        assert!(check.as_ref().is_some_and(|c| !c.ok && c.message.contains("GMVLMN")), "{check:?}");
+        assert!(
+            check
+                .as_ref()
+                .is_some_and(|c| !c.ok && c.message.contains("GMVLMN")),
+            "{check:?}"
+        );
         assert!(checks.all_errors_pass(), "a warning never blocks");
     }
 }

@@ -218,8 +218,22 @@ fn read_fields(input: &CredentialInput, reference: Date, checks: &mut Checks) ->
     if let Some(text) = &input.mrz {
         c.mrz = check_mrz(text, reference, checks);
     }
-    c.cic = digits_field(input.cic.as_deref(), 9, 9, CheckCode::CicFormat, "El CIC", checks);
-    c.ocr = digits_field(input.ocr.as_deref(), 13, 13, CheckCode::OcrFormat, "El OCR", checks);
+    c.cic = digits_field(
+        input.cic.as_deref(),
+        9,
+        9,
+        CheckCode::CicFormat,
+        "El CIC",
+        checks,
+    );
+    c.ocr = digits_field(
+        input.ocr.as_deref(),
+        13,
+        13,
+        CheckCode::OcrFormat,
+        "El OCR",
+        checks,
+    );
     c.citizen_id = digits_field(
         input.citizen_id.as_deref(),
         9,
@@ -250,16 +264,35 @@ fn read_fields(input: &CredentialInput, reference: Date, checks: &mut Checks) ->
         checks,
     )
     .map(|s| format!("{:0>2}", s));
-    c.birth_date = date_field(input.birth_date.as_deref(), false, CheckCode::BirthDateFormat, "La fecha de nacimiento", checks);
-    c.expiry_date = date_field(input.expiry_date.as_deref(), true, CheckCode::ExpiryDateFormat, "La vigencia", checks);
+    c.birth_date = date_field(
+        input.birth_date.as_deref(),
+        false,
+        CheckCode::BirthDateFormat,
+        "La fecha de nacimiento",
+        checks,
+    );
+    c.expiry_date = date_field(
+        input.expiry_date.as_deref(),
+        true,
+        CheckCode::ExpiryDateFormat,
+        "La vigencia",
+        checks,
+    );
     if let Some(sex) = &input.sex {
         let letter = sex.trim().to_uppercase();
-        c.sex = letter.chars().next().filter(|_| letter.len() == 1).and_then(Sex::from_letter);
+        c.sex = letter
+            .chars()
+            .next()
+            .filter(|_| letter.len() == 1)
+            .and_then(Sex::from_letter);
         checks.record(
             CheckCode::SexFormat,
             c.sex.is_some(),
             "Sexo válido.",
-            format!("El sexo debe ser H (hombre) o M (mujer) y se capturó «{}».", sex.trim()),
+            format!(
+                "El sexo debe ser H (hombre) o M (mujer) y se capturó «{}».",
+                sex.trim()
+            ),
         );
     }
     c.names = read_names(input, checks);
@@ -284,7 +317,11 @@ fn digits_field(
     let value: String = value?.chars().filter(|c| !c.is_whitespace()).collect();
     let length = value.chars().count();
     let all_digits = value.chars().all(|c| c.is_ascii_digit());
-    let size = if min == max { format!("{min}") } else { format!("de {min} a {max}") };
+    let size = if min == max {
+        format!("{min}")
+    } else {
+        format!("de {min} a {max}")
+    };
     let ok = all_digits && (min..=max).contains(&length);
     let problem = if !all_digits {
         let bad = value.chars().find(|c| !c.is_ascii_digit()).unwrap_or('?');
@@ -310,7 +347,10 @@ fn date_field(
 ) -> Option<Date> {
     let text = value?.trim();
     let parsed = parse_date(text).or_else(|| {
-        let year: i32 = text.parse().ok().filter(|_| year_means_december && text.len() == 4)?;
+        let year: i32 = text
+            .parse()
+            .ok()
+            .filter(|_| year_means_december && text.len() == 4)?;
         Date::new(year, 12, 31)
     });
     checks.record(
@@ -476,7 +516,10 @@ fn check_consistency(c: &Captured, reference: Date, checks: &mut Checks) {
         );
     }
 
-    let ocr = c.ocr.as_deref().or_else(|| mrz.and_then(|m| m.ocr.as_deref()));
+    let ocr = c
+        .ocr
+        .as_deref()
+        .or_else(|| mrz.and_then(|m| m.ocr.as_deref()));
     if let (Some(section), Some(ocr)) = (c.section.as_deref(), ocr) {
         checks.record(
             CheckCode::SectionConsistent,
@@ -520,7 +563,13 @@ fn check_consistency(c: &Captured, reference: Date, checks: &mut Checks) {
 
     let names = c.names.clone().or_else(|| mrz.and_then(names_from_mrz));
     if let (Some(clave), Some(names)) = (&c.clave, &names) {
-        check_clave_letters(&clave.letters, &names.paternal, &names.maternal, &names.given, checks);
+        check_clave_letters(
+            &clave.letters,
+            &names.paternal,
+            &names.maternal,
+            &names.given,
+            checks,
+        );
     }
 
     let expiry = c.expiry_date.or_else(|| mrz.and_then(|m| m.expiry_date));
@@ -581,7 +630,11 @@ fn check_required_identifiers(c: &Captured, checks: &mut Checks) {
                 (has_citizen_id, "el identificador del ciudadano"),
             ],
         };
-        needed.iter().filter(|(has, _)| !has).map(|(_, name)| *name).collect()
+        needed
+            .iter()
+            .filter(|(has, _)| !has)
+            .map(|(_, name)| *name)
+            .collect()
     };
 
     match c.model {
@@ -598,7 +651,11 @@ fn check_required_identifiers(c: &Captured, checks: &mut Checks) {
             );
         }
         None => {
-            let keys = [RollKey::CicCitizenId, RollKey::CicOcr, RollKey::ClaveIssueOcr];
+            let keys = [
+                RollKey::CicCitizenId,
+                RollKey::CicOcr,
+                RollKey::ClaveIssueOcr,
+            ];
             let complete = keys.iter().any(|k| missing_for(*k).is_empty());
             checks.record(
                 CheckCode::RequiredIdentifiers,
@@ -617,7 +674,9 @@ fn check_mrz_agreement(c: &Captured, m: &MrzFields, checks: &mut Checks) {
         if let (Some(typed), Some(read)) = (typed, read) {
             compared = true;
             if typed != read {
-                differences.push(format!("{label}: capturado {typed}, en la zona de lectura mecánica {read}"));
+                differences.push(format!(
+                    "{label}: capturado {typed}, en la zona de lectura mecánica {read}"
+                ));
             }
         }
     };
@@ -625,7 +684,11 @@ fn check_mrz_agreement(c: &Captured, m: &MrzFields, checks: &mut Checks) {
     compare("OCR", c.ocr.as_deref(), m.ocr.as_deref());
     compare("sección", c.section.as_deref(), m.section());
     compare("identificador", c.citizen_id.as_deref(), m.citizen_id());
-    compare("emisión", c.issue_number.as_deref(), m.issue_number.as_deref());
+    compare(
+        "emisión",
+        c.issue_number.as_deref(),
+        m.issue_number.as_deref(),
+    );
     let typed_expiry = c.expiry_date.map(|d| d.to_es());
     let read_expiry = m.expiry_date.map(|d| d.to_es());
     compare("vigencia", typed_expiry.as_deref(), read_expiry.as_deref());
@@ -649,11 +712,21 @@ fn check_mrz_agreement(c: &Captured, m: &MrzFields, checks: &mut Checks) {
         let read = read.trim_end_matches('<');
         let candidates = [
             names.surnames(),
-            format!("{} {}", names.paternal, names.maternal).trim().to_owned(),
+            format!("{} {}", names.paternal, names.maternal)
+                .trim()
+                .to_owned(),
         ];
         let matches = candidates.iter().any(|surnames| {
-            let full = format!("{}<<{}", names::mrz_form(surnames), names::mrz_form(&names.given));
-            if m.names_truncated { full.starts_with(read) } else { full == read }
+            let full = format!(
+                "{}<<{}",
+                names::mrz_form(surnames),
+                names::mrz_form(&names.given)
+            );
+            if m.names_truncated {
+                full.starts_with(read)
+            } else {
+                full == read
+            }
         });
         checks.record(
             CheckCode::NamesMatchMrz,
@@ -676,8 +749,14 @@ fn best_fields(c: &Captured) -> ReportFields {
     ReportFields {
         model: c.model,
         cic: c.cic.clone().or_else(|| mrz.and_then(|m| m.cic.clone())),
-        section: c.section.clone().or_else(|| ocr.as_ref().map(|o| o[..4].to_owned())),
-        citizen_id: c.citizen_id.clone().or_else(|| ocr.as_ref().map(|o| o[4..].to_owned())),
+        section: c
+            .section
+            .clone()
+            .or_else(|| ocr.as_ref().map(|o| o[..4].to_owned())),
+        citizen_id: c
+            .citizen_id
+            .clone()
+            .or_else(|| ocr.as_ref().map(|o| o[4..].to_owned())),
         ocr,
         birth_date: c
             .birth_date
@@ -689,17 +768,20 @@ fn best_fields(c: &Captured) -> ReportFields {
             .or_else(|| c.curp.as_ref().map(|k| k.sex))
             .or_else(|| c.clave.as_ref().map(|k| k.sex)),
         expiry_date: c.expiry_date.or_else(|| mrz.and_then(|m| m.expiry_date)),
-        issue_number: c.issue_number.clone().or_else(|| mrz.and_then(|m| m.issue_number.clone())),
+        issue_number: c
+            .issue_number
+            .clone()
+            .or_else(|| mrz.and_then(|m| m.issue_number.clone())),
         clave_elector: c.clave.as_ref().map(|k| k.clave.clone()),
         curp: c.curp_text.clone(),
-        surnames: names
-            .as_ref()
-            .map(Names::surnames)
-            .or_else(|| mrz.filter(|m| !m.surnames.is_empty()).map(|m| m.surnames.join(" "))),
-        given_names: names
-            .as_ref()
-            .map(|n| n.given.clone())
-            .or_else(|| mrz.filter(|m| !m.given_names.is_empty()).map(|m| m.given_names.join(" "))),
+        surnames: names.as_ref().map(Names::surnames).or_else(|| {
+            mrz.filter(|m| !m.surnames.is_empty())
+                .map(|m| m.surnames.join(" "))
+        }),
+        given_names: names.as_ref().map(|n| n.given.clone()).or_else(|| {
+            mrz.filter(|m| !m.given_names.is_empty())
+                .map(|m| m.given_names.join(" "))
+        }),
         names_truncated: mrz.map(|m| m.names_truncated),
         mrz: mrz.map(|m| m.lines.clone()),
     }

@@ -85,7 +85,10 @@ pub fn check_curp(raw: &str, checks: &mut Checks) -> Option<CurpInfo> {
             return None;
         }
     }
-    checks.pass(CheckCode::CurpFormat, "La CURP tiene la estructura correcta.");
+    checks.pass(
+        CheckCode::CurpFormat,
+        "La CURP tiene la estructura correcta.",
+    );
 
     let text: String = chars[4..10].iter().collect();
     let short = ShortDate::parse_digits(&text)?;
@@ -195,7 +198,11 @@ mod tests {
         assert!(checks.failed(CheckCode::CurpCheckDigit));
         let (checks, _) = run("HEGG560427MVZRRL05");
         assert!(checks.failed(CheckCode::CurpCheckDigit));
-        assert!(checks.get(CheckCode::CurpCheckDigit).is_some_and(|c| c.message.contains("«4»")));
+        assert!(
+            checks
+                .get(CheckCode::CurpCheckDigit)
+                .is_some_and(|c| c.message.contains("«4»"))
+        );
     }
 
     #[test]
@@ -206,14 +213,22 @@ mod tests {
         assert_eq!(info.sex, Sex::M);
         assert_eq!(info.birth_state.map(|s| s.number), Some(10));
         let (_, info) = run(" boxw310820hnerxn09 ");
-        assert_eq!(info.map(|i| (i.birth_date.year(), i.birth_state)), Some((1931, None)));
+        assert_eq!(
+            info.map(|i| (i.birth_date.year(), i.birth_state)),
+            Some((1931, None))
+        );
     }
 
     #[test]
     fn explains_what_is_wrong_and_where() {
         let (checks, _) = run("PELM85O101MDGRPR00");
         let message = &checks.get(CheckCode::CurpFormat).map(|c| c.message.clone());
-        assert!(message.as_deref().is_some_and(|m| m.contains("posición 7") && m.contains("cero")), "{message:?}");
+        assert!(
+            message
+                .as_deref()
+                .is_some_and(|m| m.contains("posición 7") && m.contains("cero")),
+            "{message:?}"
+        );
         let (checks, _) = run("PELM851301MDGRPR00");
         assert!(checks.failed(CheckCode::CurpBirthDate));
         let (checks, _) = run("PELM850101MXXRPR00");

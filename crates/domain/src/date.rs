@@ -252,10 +252,22 @@ mod tests {
         assert_eq!(d(1985, 1, 9).to_string(), "1985-01-09");
         assert_eq!(d(1985, 1, 9).to_es(), "09/01/1985");
         assert_eq!(d(2005, 12, 31).to_yymmdd(), "051231");
-        assert!(matches!(Date::parse_iso("1985-1-9"), Err(DateError::Format(_))));
-        assert!(matches!(Date::parse_iso("1985-02-30"), Err(DateError::NotReal(_))));
-        assert!(matches!(Date::parse_iso("19850109"), Err(DateError::Format(_))));
-        assert!(matches!(Date::parse_iso("１９８５-01-09"), Err(DateError::Format(_))));
+        assert!(matches!(
+            Date::parse_iso("1985-1-9"),
+            Err(DateError::Format(_))
+        ));
+        assert!(matches!(
+            Date::parse_iso("1985-02-30"),
+            Err(DateError::NotReal(_))
+        ));
+        assert!(matches!(
+            Date::parse_iso("19850109"),
+            Err(DateError::Format(_))
+        ));
+        assert!(matches!(
+            Date::parse_iso("１９８５-01-09"),
+            Err(DateError::Format(_))
+        ));
     }
 
     #[test]
@@ -270,10 +282,19 @@ mod tests {
     fn chooses_the_plausible_century_for_birth_dates() {
         let reference = d(2026, 11, 28);
         let short = |s: &str| ShortDate::parse_digits(s).unwrap_or_else(|| panic!("{s}"));
-        assert_eq!(short("850101").resolve_birth_date(reference), Some(d(1985, 1, 1)));
-        assert_eq!(short("051231").resolve_birth_date(reference), Some(d(2005, 12, 31)));
+        assert_eq!(
+            short("850101").resolve_birth_date(reference),
+            Some(d(1985, 1, 1))
+        );
+        assert_eq!(
+            short("051231").resolve_birth_date(reference),
+            Some(d(2005, 12, 31))
+        );
         // Nine years old in the 2000s: must be the 1900s.
-        assert_eq!(short("170101").resolve_birth_date(reference), Some(d(1917, 1, 1)));
+        assert_eq!(
+            short("170101").resolve_birth_date(reference),
+            Some(d(1917, 1, 1))
+        );
         // 29 February 2000 exists, 29 February 1900 does not.
         assert_eq!(
             short("000229").resolve_birth_date(d(2010, 1, 1)),

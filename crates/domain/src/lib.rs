@@ -15,5 +15,7 @@ pub mod names;
 
 pub use catalog::{CredentialModel, Sex};
 pub use check::{Check, CheckCode, Checks, Severity};
-pub use credential::{CredentialInput, CredentialReport, ReportFields, check_credential, check_mrz_text};
+pub use credential::{
+    CredentialInput, CredentialReport, ReportFields, check_credential, check_mrz_text,
+};
 pub use date::Date;

@@ -72,7 +72,11 @@ pub fn format_mrz(data: &MrzData) -> [String; 3] {
     );
     let composite_input = composite_input(&line1, &line2);
     line2.push(check_digit(&composite_input).unwrap_or('<'));
-    let mut line3 = format!("{}<<{}", data.surnames.join("<"), data.given_names.join("<"));
+    let mut line3 = format!(
+        "{}<<{}",
+        data.surnames.join("<"),
+        data.given_names.join("<")
+    );
     line3.truncate(LINE_LENGTH);
     while line3.len() < LINE_LENGTH {
         line3.push('<');
@@ -181,13 +185,21 @@ pub fn check_mrz(text: &str, reference: Date, checks: &mut Checks) -> Option<Mrz
     if !layout_ok {
         return None;
     }
-    checks.pass(CheckCode::MrzLines, "La zona de lectura mecánica tiene 3 renglones de 30 caracteres.");
+    checks.pass(
+        CheckCode::MrzLines,
+        "La zona de lectura mecánica tiene 3 renglones de 30 caracteres.",
+    );
 
     let mut bad_characters = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         for (j, c) in line.chars().enumerate() {
             if char_value(c).is_none() {
-                bad_characters.push(format!("renglón {}, posición {}: «{}»", i + 1, j + 1, c.escape_debug()));
+                bad_characters.push(format!(
+                    "renglón {}, posición {}: «{}»",
+                    i + 1,
+                    j + 1,
+                    c.escape_debug()
+                ));
             }
         }
     }
@@ -203,7 +215,10 @@ pub fn check_mrz(text: &str, reference: Date, checks: &mut Checks) -> Option<Mrz
         );
         return None;
     }
-    checks.pass(CheckCode::MrzCharacters, "Todos los caracteres son válidos.");
+    checks.pass(
+        CheckCode::MrzCharacters,
+        "Todos los caracteres son válidos.",
+    );
 
     // From here every line is 30 ASCII characters, so byte slicing is safe.
     let (l1, l2, l3) = (lines[0].as_str(), lines[1].as_str(), lines[2].as_str());
@@ -332,7 +347,10 @@ pub fn check_mrz(text: &str, reference: Date, checks: &mut Checks) -> Option<Mrz
         CheckCode::MrzNationality,
         &l2[15..18] == NATIONALITY,
         "Nacionalidad: MEX.",
-        format!("Renglón 2, posiciones 16 a 18: se esperaba MEX y hay «{}».", &l2[15..18]),
+        format!(
+            "Renglón 2, posiciones 16 a 18: se esperaba MEX y hay «{}».",
+            &l2[15..18]
+        ),
     );
 
     let optional = &l2[18..29];
@@ -386,12 +404,10 @@ fn read_names(line: &str, checks: &mut Checks, fields: &mut MrzFields) {
         Some((surnames, given)) => (surnames, Some(given)),
         None => (content, None),
     };
-    let words = |part: &str| -> Vec<String> {
-        part.split('<').filter(|w| !w.is_empty()).map(str::to_owned).collect()
-    };
-    fields.surnames = words(surnames);
-    fields.given_names = given.map(words).unwrap_or_default();
-    let ok = !fields.surnames.is_empty() && (!fields.given_names.is_empty() || fields.names_truncated);
+    fields.surnames = mrz_words(surnames);
+    fields.given_names = given.map(mrz_words).unwrap_or_default();
+    let ok =
+        !fields.surnames.is_empty() && (!fields.given_names.is_empty() || fields.names_truncated);
     checks.record(
         CheckCode::MrzNames,
         ok,
@@ -404,6 +420,13 @@ fn read_names(line: &str, checks: &mut Checks, fields: &mut MrzFields) {
         "El nombre cabe completo en el tercer renglón.",
         "El nombre ocupa los 30 caracteres del tercer renglón y puede estar cortado (el INE lo corta sin avisar). No es un error: capture el nombre completo del frente de la credencial.",
     );
+}
+
+fn mrz_words(part: &str) -> Vec<String> {
+    part.split('<')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Whether line 3 may hold a name cut at 30 characters. INE cuts without a marker,
@@ -461,7 +484,10 @@ fn digit_hint(text: &str) -> String {
                 '<' => " (falta un dígito)",
                 _ => "",
             };
-            format!(" El carácter {} del tramo, «{c}», no es un dígito{guess}.", i + 1)
+            format!(
+                " El carácter {} del tramo, «{c}», no es un dígito{guess}.",
+                i + 1
+            )
         }
         None => String::new(),
     }

@@ -102,7 +102,15 @@ fn component_letters(component: &str, reading: Reading, is_given: bool) -> [char
         Some(word) if !missing => word,
         _ => return ['X', 'X'],
     };
-    let map = |c: char| if c == 'Ñ' && reading.enye_as_x { 'X' } else if c == 'Ñ' { 'N' } else { c };
+    let map = |c: char| {
+        if c == 'Ñ' && reading.enye_as_x {
+            'X'
+        } else if c == 'Ñ' {
+            'N'
+        } else {
+            c
+        }
+    };
     let mut chars = word.chars();
     let first = chars.next().map_or('X', map);
     let consonant = chars.find(|c| !is_vowel(*c)).map_or('X', map);
@@ -126,11 +134,7 @@ impl ExpectedClaveLetters {
 }
 
 /// Letters from already [`normalize`]d components. An empty surname counts as missing.
-pub fn expected_clave_letters(
-    paternal: &str,
-    maternal: &str,
-    given: &str,
-) -> ExpectedClaveLetters {
+pub fn expected_clave_letters(paternal: &str, maternal: &str, given: &str) -> ExpectedClaveLetters {
     let letters = |reading: Reading| -> String {
         let mut out = String::with_capacity(6);
         out.extend(component_letters(paternal, reading, false));

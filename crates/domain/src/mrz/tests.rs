@@ -17,7 +17,12 @@ const ICAO_SPECIMEN: &str = "I<UTOD231458907<<<<<<<<<<<<<<<\n7408122F1204159UTO<
 const INE_SPECIMEN: &str = "IDMEX1836577170<<0747116375842\n8007057M1812315MEX<02<<12345<7\nGOMEZ<VELAZQUEZ<<MARGARITA<<<<";
 
 fn failed_codes(checks: &Checks) -> Vec<&'static str> {
-    checks.as_slice().iter().filter(|c| !c.ok).map(|c| c.code.as_str()).collect()
+    checks
+        .as_slice()
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| c.code.as_str())
+        .collect()
 }
 
 #[test]
@@ -29,9 +34,15 @@ fn reads_the_valid_woman_vector() {
     assert_eq!(f.ocr.as_deref(), Some("0405123456789"));
     assert_eq!(f.section(), Some("0405"));
     assert_eq!(f.citizen_id(), Some("123456789"));
-    assert_eq!(f.birth_date.map(|d| d.to_string()).as_deref(), Some("1985-01-01"));
+    assert_eq!(
+        f.birth_date.map(|d| d.to_string()).as_deref(),
+        Some("1985-01-01")
+    );
     assert_eq!(f.sex, Some(Sex::M));
-    assert_eq!(f.expiry_date.map(|d| d.to_string()).as_deref(), Some("2035-12-31"));
+    assert_eq!(
+        f.expiry_date.map(|d| d.to_string()).as_deref(),
+        Some("2035-12-31")
+    );
     assert_eq!(f.issue_number.as_deref(), Some("02"));
     assert_eq!(f.surnames, ["PEREZ", "LOPEZ"]);
     assert_eq!(f.given_names, ["MARIA", "GUADALUPE"]);
@@ -45,8 +56,14 @@ fn reads_the_valid_man_vector() {
     assert!(checks.all_errors_pass(), "{:?}", failed_codes(&checks));
     let f = fields.unwrap_or_default();
     assert_eq!(f.sex, Some(Sex::H));
-    assert_eq!(f.birth_date.map(|d| d.to_string()).as_deref(), Some("1970-06-15"));
-    assert_eq!(f.expiry_date.map(|d| d.to_string()).as_deref(), Some("2029-12-31"));
+    assert_eq!(
+        f.birth_date.map(|d| d.to_string()).as_deref(),
+        Some("1970-06-15")
+    );
+    assert_eq!(
+        f.expiry_date.map(|d| d.to_string()).as_deref(),
+        Some("2029-12-31")
+    );
     assert_eq!(f.issue_number.as_deref(), Some("00"));
     assert_eq!(f.section(), Some("1234"));
     assert_eq!(f.citizen_id(), Some("000000017"));
@@ -73,9 +90,27 @@ fn icao_specimen_has_good_check_digits_but_is_not_an_ine_credential() {
 #[test]
 fn invalid_vectors_fail_the_named_check_digits() {
     let cases = [
-        ("IDMEX1234567896<<", &[CheckCode::MrzCicCheckDigit, CheckCode::MrzCompositeCheckDigit][..]),
-        ("8501018M", &[CheckCode::MrzBirthDateCheckDigit, CheckCode::MrzCompositeCheckDigit][..]),
-        ("3512312MEX", &[CheckCode::MrzExpiryDateCheckDigit, CheckCode::MrzCompositeCheckDigit][..]),
+        (
+            "IDMEX1234567896<<",
+            &[
+                CheckCode::MrzCicCheckDigit,
+                CheckCode::MrzCompositeCheckDigit,
+            ][..],
+        ),
+        (
+            "8501018M",
+            &[
+                CheckCode::MrzBirthDateCheckDigit,
+                CheckCode::MrzCompositeCheckDigit,
+            ][..],
+        ),
+        (
+            "3512312MEX",
+            &[
+                CheckCode::MrzExpiryDateCheckDigit,
+                CheckCode::MrzCompositeCheckDigit,
+            ][..],
+        ),
     ];
     let originals = ["IDMEX1234567897<<", "8501019M", "3512311MEX"];
     for ((changed, must_fail), original) in cases.iter().zip(originals) {
@@ -86,7 +121,11 @@ fn invalid_vectors_fail_the_named_check_digits() {
             assert!(checks.failed(*code), "{changed}: {code:?}");
         }
         let failed: Vec<_> = failed_codes(&checks);
-        assert_eq!(failed.len(), must_fail.len(), "{changed}: only those fail: {failed:?}");
+        assert_eq!(
+            failed.len(),
+            must_fail.len(),
+            "{changed}: only those fail: {failed:?}"
+        );
         assert!(fields.is_some_and(|f| !f.check_digits_hold));
     }
 }
@@ -97,8 +136,14 @@ fn ine_specimen_is_a_negative_case() {
     assert!(checks.failed(CheckCode::MrzCicCheckDigit));
     assert!(checks.failed(CheckCode::MrzBirthDateCheckDigit));
     assert!(checks.failed(CheckCode::MrzExpiryDateCheckDigit));
-    let message = checks.get(CheckCode::MrzCicCheckDigit).map(|c| c.message.clone()).unwrap_or_default();
-    assert!(message.contains("«0»") && message.contains("«7»"), "{message}");
+    let message = checks
+        .get(CheckCode::MrzCicCheckDigit)
+        .map(|c| c.message.clone())
+        .unwrap_or_default();
+    assert!(
+        message.contains("«0»") && message.contains("«7»"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -116,27 +161,43 @@ fn tolerates_what_people_paste() {
 fn reports_layout_problems_precisely() {
     let (checks, fields) = run("IDMEX1234567897<<0405123456789\n8501019M3512311MEX<02<<12345<9");
     assert!(fields.is_none());
-    assert!(checks.get(CheckCode::MrzLines).is_some_and(|c| c.message.contains("se recibieron 2")));
+    assert!(
+        checks
+            .get(CheckCode::MrzLines)
+            .is_some_and(|c| c.message.contains("se recibieron 2"))
+    );
 
     let (checks, _) = run(&WOMAN.replace("0405123456789\n", "040512345678\n"));
-    let message = checks.get(CheckCode::MrzLines).map(|c| c.message.clone()).unwrap_or_default();
+    let message = checks
+        .get(CheckCode::MrzLines)
+        .map(|c| c.message.clone())
+        .unwrap_or_default();
     assert!(message.contains("primer renglón tiene 29"), "{message}");
 
     let (checks, _) = run(&WOMAN.replace("IDMEX1234", "IDMEX12 4"));
-    let message = checks.get(CheckCode::MrzCharacters).map(|c| c.message.clone()).unwrap_or_default();
+    let message = checks
+        .get(CheckCode::MrzCharacters)
+        .map(|c| c.message.clone())
+        .unwrap_or_default();
     assert!(message.contains("renglón 1, posición 8"), "{message}");
 
     let (checks, _) = run(&WOMAN.replace("PEREZ", "PÉREZ"));
     assert!(checks.failed(CheckCode::MrzCharacters));
 
     let (checks, _) = run(&WOMAN.replace("1234567897", "12345O7897"));
-    let message = checks.get(CheckCode::MrzCicFormat).map(|c| c.message.clone()).unwrap_or_default();
+    let message = checks
+        .get(CheckCode::MrzCicFormat)
+        .map(|c| c.message.clone())
+        .unwrap_or_default();
     assert!(message.contains("¿un 0?"), "{message}");
 }
 
 #[test]
 fn marks_names_cut_at_thirty_characters_as_truncated_not_wrong() {
-    let data = sample_data(vec!["HERNANDEZ".into(), "MONTENEGRO".into()], vec!["MAXIMILIANO".into(), "JOSE".into()]);
+    let data = sample_data(
+        vec!["HERNANDEZ".into(), "MONTENEGRO".into()],
+        vec!["MAXIMILIANO".into(), "JOSE".into()],
+    );
     let lines = format_mrz(&data);
     assert_eq!(lines[2], "HERNANDEZ<MONTENEGRO<<MAXIMILI");
     let (checks, fields) = run(&lines.join("\n"));
@@ -149,9 +210,19 @@ fn marks_names_cut_at_thirty_characters_as_truncated_not_wrong() {
 
 #[test]
 fn a_name_with_digits_or_without_given_names_is_wrong() {
-    let (checks, _) = run(&WOMAN.replace("PEREZ<LOPEZ<<MARIA<GUADALUPE<<", "PEREZ<L0PEZ<<MARIA<GUADALUPE<<"));
-    assert!(checks.get(CheckCode::MrzNames).is_some_and(|c| !c.ok && c.message.contains("posición 8")));
-    let (checks, _) = run(&WOMAN.replace("PEREZ<LOPEZ<<MARIA<GUADALUPE<<", "PEREZ<LOPEZ<<<<<<<<<<<<<<<<<<<"));
+    let (checks, _) = run(&WOMAN.replace(
+        "PEREZ<LOPEZ<<MARIA<GUADALUPE<<",
+        "PEREZ<L0PEZ<<MARIA<GUADALUPE<<",
+    ));
+    assert!(
+        checks
+            .get(CheckCode::MrzNames)
+            .is_some_and(|c| !c.ok && c.message.contains("posición 8"))
+    );
+    let (checks, _) = run(&WOMAN.replace(
+        "PEREZ<LOPEZ<<MARIA<GUADALUPE<<",
+        "PEREZ<LOPEZ<<<<<<<<<<<<<<<<<<<",
+    ));
     assert!(checks.failed(CheckCode::MrzNames));
 }
 
