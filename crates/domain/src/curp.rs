@@ -20,6 +20,9 @@ pub fn check_digit(first17: &str) -> Option<char> {
     let mut sum = 0u32;
     let mut count = 0;
     for (i, c) in first17.chars().enumerate() {
+        if i == 17 {
+            return None;
+        }
         sum += value(c)? * (18 - i as u32);
         count += 1;
     }
@@ -237,6 +240,14 @@ mod tests {
         assert!(checks.failed(CheckCode::CurpSex));
         let (checks, _) = run("PELM850101MDGRPR0");
         assert!(checks.failed(CheckCode::CurpFormat));
+    }
+
+    #[test]
+    fn check_digit_refuses_more_than_17_characters() {
+        // Found by `cargo fuzz run curp`: weight `18 - i` underflowed from the 19th character.
+        assert_eq!(check_digit("PELMFG820101MDGRPR00"), None);
+        assert_eq!(check_digit("PELM850101MDGRPR00"), None);
+        assert_eq!(check_digit("PELM850101MDGRPR0"), Some('0'));
     }
 
     proptest! {

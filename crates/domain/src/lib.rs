@@ -12,6 +12,8 @@ pub mod curp;
 pub mod date;
 pub mod mrz;
 pub mod names;
+pub mod outcome;
+pub mod roll;
 
 pub use catalog::{CredentialModel, Sex};
 pub use check::{Check, CheckCode, Checks, Severity};
