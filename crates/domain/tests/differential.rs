@@ -33,9 +33,10 @@
 //!    alphabet has `&` at 24, but the pattern never lets `&` through), so it rejects every CURP
 //!    with `Ñ`. The generators use `A`–`Z` only.
 //! 2. Inappropriate words. stdnum rejects a CURP whose first four letters are one of 81 words
-//!    (`STDNUM_INAPPROPRIATE_WORDS` below; RENAPO replaces their second letter with `X`, so no
-//!    issued CURP starts with one). We do not check that list: such a CURP is structurally valid
-//!    for us. Generated CURPs never start with one of those words, before or after mutation.
+//!    (`STDNUM_INAPPROPRIATE_WORDS` below; RENAPO's rules replace the second letter of such a
+//!    word with `X`, so no issued CURP should start with one). We do not check that list: such
+//!    a CURP is structurally valid for us. Generated CURPs never start with one of those words,
+//!    before or after mutation.
 //! 3. Separators. stdnum removes spaces, `-` and `_` anywhere (and first maps Unicode spaces
 //!    and dashes to ASCII); we only trim surrounding whitespace, so `PELM-850101…` is valid for
 //!    stdnum and too long for us. Generated CURPs have no inner separators; surrounding spaces or
@@ -48,14 +49,14 @@
 //! 5. Sex. INE writes `H`/`M` where ICAO writes `M`/`F`; the oracle maps `H`→`M` and `M`→`F`
 //!    before building the checker. No check digit covers that position, and sex is not compared.
 //! 6. Not compared, because the two sides define them differently: the document code (we require
-//!    `IDMEX`, the package any TD1 code starting `I`, `A` or `C`), nationality (`MEX` vs any ICAO
-//!    code), the optional fields (INE's `<NN<<DDDDD<` layout vs any printable text), the names
-//!    line (INE cuts at 30 without a marker; the package has its own identifier rules), the
-//!    package's date plausibility (expiry after birth with Python's `%y` pivot at 69; ours picks
-//!    the century from the holder's age and puts every expiry in the 2000s), and its overall
-//!    verdict, which also depends on today's date. Only whether each `YYMMDD` is a real date is
-//!    compared: for six digits both reduce to the same calendar, since the two centuries either
-//!    side uses differ in leap years only for `00`, where both read 2000.
+//!    `IDMEX`, the package almost any TD1 code starting `I`, `A` or `C`), nationality (`MEX`
+//!    vs any ICAO code), the optional fields (INE's `<NN<<DDDDD<` layout vs any printable
+//!    text), the names line (INE cuts at 30 without a marker; the package has its own identifier
+//!    rules), the package's date plausibility (expiry after birth with Python's `%y` pivot at 69;
+//!    ours picks the century from the holder's age and puts every expiry in the 2000s), and its
+//!    overall verdict, which also depends on today's date. Only whether each `YYMMDD` is a real
+//!    date is compared: for six digits both reduce to the same calendar, since the two centuries
+//!    either side uses differ in leap years only for `00`, where both read 2000.
 //! 7. Input shape. The package takes exactly three lines of 30 characters from `0-9A-Z<` and
 //!    raises on anything else, whereas `check_mrz` normalises pasted text (lowercase, `«`, one
 //!    90-character line). Generated MRZs are always 3 × 30 characters of `0-9A-Z<`.
@@ -112,7 +113,7 @@ const CONFUSIONS: [(u8, u8); 9] = [
     (b'8', b'B'),
 ];
 
-/// The date our MRZ checks use to choose a birth century (only that; validity does not depend on it).
+/// The date our MRZ checks use to choose a birth century (validity does not depend on it).
 fn reference() -> Date {
     Date::new(2026, 1, 15).unwrap_or_else(|| unreachable!())
 }
