@@ -1,6 +1,7 @@
 //! `apoyo`: the one binary of the system, with a subcommand per job.
 
 mod credential;
+mod roll;
 
 use std::process::ExitCode;
 
@@ -22,11 +23,14 @@ enum Command {
     /// Voter credential (credencial para votar) tools.
     #[command(subcommand)]
     Credential(credential::CredentialCommand),
+    /// Electoral roll (Lista Nominal) snapshots: generate, import, list, show.
+    Roll(roll::RollArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Credential(command) => credential::run(command),
+        Command::Roll(args) => roll::run(args),
     }
 }

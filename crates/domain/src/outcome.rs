@@ -150,7 +150,9 @@ impl RollOutcome {
             Self::NotFound => "No encontrado".into(),
             Self::RegisterOnly => "En padrón, no en Lista Nominal".into(),
             Self::Removed(cause) => format!("Baja del padrón: {}", cause.label_es()),
-            Self::SupersededCredential => "Credencial no vigente (no corresponde a la credencial actual)".into(),
+            Self::SupersededCredential => {
+                "Credencial no vigente (no corresponde a la credencial actual)".into()
+            }
             Self::OutOfTerritory => "Fuera del ámbito geográfico".into(),
             Self::PaperNotAllowed => "Fuera del régimen de excepción".into(),
             Self::DuplicateSameAspirant => "Duplicado (mismo aspirante)".into(),

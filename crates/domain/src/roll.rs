@@ -48,7 +48,12 @@ pub enum RollStatus {
 }
 
 impl RollStatus {
-    pub const ALL: [RollStatus; 4] = [Self::ListaNominal, Self::Padron, Self::Baja, Self::Reemplazada];
+    pub const ALL: [RollStatus; 4] = [
+        Self::ListaNominal,
+        Self::Padron,
+        Self::Baja,
+        Self::Reemplazada,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -144,7 +149,10 @@ fn name(column: &'static str, value: &str, errors: &mut Vec<FieldError>) -> Stri
     match names::normalize(value) {
         Ok(normalized) => normalized,
         Err(c) => {
-            errors.push(FieldError::new(column, format!("character {c:?} cannot be part of a name")));
+            errors.push(FieldError::new(
+                column,
+                format!("character {c:?} cannot be part of a name"),
+            ));
             String::new()
         }
     }
@@ -157,7 +165,19 @@ pub fn parse_row(fields: &[&str]) -> Result<RollRecord, Vec<FieldError>> {
     if fields.len() != COLUMNS.len() {
         return Err(vec![FieldError::new(
             COLUMNS[fields.len().min(COLUMNS.len() - 1)],
-            format!("expected {} columns, found {}", COLUMNS.len(), fields.len()),
+            if fields.len() < COLUMNS.len() {
+                format!(
+                    "the row ends before this column: expected {} columns, found {} (a truncated line?)",
+                    COLUMNS.len(),
+                    fields.len()
+                )
+            } else {
+                format!(
+                    "expected {} columns, found {} (a comma inside a value?)",
+                    COLUMNS.len(),
+                    fields.len()
+                )
+            },
         )]);
     }
     let f = |i: usize| fields[i].trim();
@@ -167,13 +187,19 @@ pub fn parse_row(fields: &[&str]) -> Result<RollRecord, Vec<FieldError>> {
     if let Some(failed) = clave_checks.as_slice().iter().find(|c| c.is_blocking()) {
         errors.push(FieldError::new(
             "clave_elector",
-            format!("invalid clave de elector {:?} ({})", f(0), failed.code.as_str()),
+            format!(
+                "invalid clave de elector {:?} ({})",
+                f(0),
+                failed.code.as_str()
+            ),
         ));
     }
 
     let curp = optional(f(1)).map(str::to_uppercase);
     let mut curp_checks = Checks::new();
-    let curp_info = curp.as_deref().and_then(|c| check_curp(c, &mut curp_checks));
+    let curp_info = curp
+        .as_deref()
+        .and_then(|c| check_curp(c, &mut curp_checks));
     if let Some(failed) = curp_checks.as_slice().iter().find(|c| c.is_blocking()) {
         errors.push(FieldError::new(
             "curp",
@@ -187,15 +213,23 @@ pub fn parse_row(fields: &[&str]) -> Result<RollRecord, Vec<FieldError>> {
     if given_names.is_empty() && fields[2].trim().is_empty() {
         errors.push(FieldError::new("nombre", "the given name is empty"));
     }
-    if paternal_surname.is_empty() && (maternal_surname.is_empty() || maternal_surname == names::NO_SURNAME) {
-        errors.push(FieldError::new("apellido_paterno", "a citizen needs at least one surname"));
+    if paternal_surname.is_empty()
+        && (maternal_surname.is_empty() || maternal_surname == names::NO_SURNAME)
+    {
+        errors.push(FieldError::new(
+            "apellido_paterno",
+            "a citizen needs at least one surname",
+        ));
     }
 
     let sex = match f(5) {
         "H" => Some(Sex::H),
         "M" => Some(Sex::M),
         other => {
-            errors.push(FieldError::new("sexo", format!("expected H or M, found {other:?}")));
+            errors.push(FieldError::new(
+                "sexo",
+                format!("expected H or M, found {other:?}"),
+            ));
             None
         }
     };
@@ -210,18 +244,27 @@ pub fn parse_row(fields: &[&str]) -> Result<RollRecord, Vec<FieldError>> {
         if !clave.birth_date.matches(date) {
             errors.push(FieldError::new(
                 "fecha_nacimiento",
-                format!("{date} does not match the clave de elector's date {}", &clave.clave[6..12]),
+                format!(
+                    "{date} does not match the clave de elector's date {}",
+                    &clave.clave[6..12]
+                ),
             ));
         }
     }
     if let (Some(clave), Some(sex)) = (&clave, sex) {
         if clave.sex != sex {
-            errors.push(FieldError::new("sexo", "does not match the clave de elector's sex letter"));
+            errors.push(FieldError::new(
+                "sexo",
+                "does not match the clave de elector's sex letter",
+            ));
         }
     }
     if let (Some(info), Some(date), Some(sex)) = (&curp_info, birth_date, sex) {
         if info.birth_date != date || info.sex != sex {
-            errors.push(FieldError::new("curp", "birth date or sex differs from fecha_nacimiento / sexo"));
+            errors.push(FieldError::new(
+                "curp",
+                "birth date or sex differs from fecha_nacimiento / sexo",
+            ));
         }
     }
 
@@ -230,17 +273,26 @@ pub fn parse_row(fields: &[&str]) -> Result<RollRecord, Vec<FieldError>> {
     let section = number::<u16>("seccion", f(9), 4, 1..=9999, &mut errors);
     let model = CredentialModel::parse(f(10));
     if model.is_none() {
-        errors.push(FieldError::new("modelo", format!("expected a model letter A to H, found {:?}", f(10))));
+        errors.push(FieldError::new(
+            "modelo",
+            format!("expected a model letter A to H, found {:?}", f(10)),
+        ));
     }
 
     let cic = optional(f(11)).map(str::to_owned);
     let ocr = optional(f(12)).map(str::to_owned);
     let citizen_id = optional(f(13)).map(str::to_owned);
     if cic.as_deref().is_some_and(|v| !digits(v, 9, 9)) {
-        errors.push(FieldError::new("cic", format!("expected 9 digits, found {:?}", f(11))));
+        errors.push(FieldError::new(
+            "cic",
+            format!("expected 9 digits, found {:?}", f(11)),
+        ));
     }
     if ocr.as_deref().is_some_and(|v| !digits(v, 13, 13)) {
-        errors.push(FieldError::new("ocr", format!("expected 13 digits, found {:?}", f(12))));
+        errors.push(FieldError::new(
+            "ocr",
+            format!("expected 13 digits, found {:?}", f(12)),
+        ));
     }
     if citizen_id.as_deref().is_some_and(|v| !digits(v, 9, 9)) {
         errors.push(FieldError::new(
@@ -267,7 +319,10 @@ pub fn parse_row(fields: &[&str]) -> Result<RollRecord, Vec<FieldError>> {
         };
         for (column, is_missing) in missing {
             if *is_missing {
-                errors.push(FieldError::new(column, format!("required for a model {model} credential")));
+                errors.push(FieldError::new(
+                    column,
+                    format!("required for a model {model} credential"),
+                ));
             }
         }
     }
@@ -278,7 +333,10 @@ pub fn parse_row(fields: &[&str]) -> Result<RollRecord, Vec<FieldError>> {
     if status.is_none() {
         errors.push(FieldError::new(
             "situacion",
-            format!("expected lista_nominal, padron, baja or reemplazada, found {:?}", f(16)),
+            format!(
+                "expected lista_nominal, padron, baja or reemplazada, found {:?}",
+                f(16)
+            ),
         ));
     }
     let removal_cause = match (status, optional(f(17))) {
@@ -296,11 +354,17 @@ pub fn parse_row(fields: &[&str]) -> Result<RollRecord, Vec<FieldError>> {
             cause
         }
         (Some(RollStatus::Baja), None) => {
-            errors.push(FieldError::new("causa_baja", "required when situacion is baja"));
+            errors.push(FieldError::new(
+                "causa_baja",
+                "required when situacion is baja",
+            ));
             None
         }
         (_, Some(_)) => {
-            errors.push(FieldError::new("causa_baja", "must be empty unless situacion is baja"));
+            errors.push(FieldError::new(
+                "causa_baja",
+                "must be empty unless situacion is baja",
+            ));
             None
         }
         (_, None) => None,
@@ -309,7 +373,18 @@ pub fn parse_row(fields: &[&str]) -> Result<RollRecord, Vec<FieldError>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    match (clave, sex, birth_date, state, municipality, section, model, issue_number, expiry_year, status) {
+    match (
+        clave,
+        sex,
+        birth_date,
+        state,
+        municipality,
+        section,
+        model,
+        issue_number,
+        expiry_year,
+        status,
+    ) {
         (
             Some(clave),
             Some(sex),
@@ -367,7 +442,9 @@ impl RollRecord {
             format!("{:02}", self.issue_number),
             self.expiry_year.to_string(),
             self.status.code().to_owned(),
-            self.removal_cause.map(|c| c.code().to_owned()).unwrap_or_default(),
+            self.removal_cause
+                .map(|c| c.code().to_owned())
+                .unwrap_or_default(),
         ]
     }
 }
@@ -390,13 +467,21 @@ mod tests {
 
     fn with(column: &str, value: &str) -> Vec<String> {
         let mut fields = row();
-        let i = COLUMNS.iter().position(|c| *c == column).unwrap_or_else(|| panic!("{column}"));
+        let i = COLUMNS
+            .iter()
+            .position(|c| *c == column)
+            .unwrap_or_else(|| panic!("{column}"));
         fields[i] = value.to_owned();
         fields
     }
 
     fn error_columns(fields: &[String]) -> Vec<&'static str> {
-        parse(fields).err().unwrap_or_default().iter().map(|e| e.column).collect()
+        parse(fields)
+            .err()
+            .unwrap_or_default()
+            .iter()
+            .map(|e| e.column)
+            .collect()
     }
 
     #[test]
@@ -409,17 +494,29 @@ mod tests {
 
     #[test]
     fn each_bad_column_is_named() {
-        assert_eq!(error_columns(&with("clave_elector", "PRLPGD85013210M100")), ["clave_elector"]);
+        assert_eq!(
+            error_columns(&with("clave_elector", "PRLPGD85013210M100")),
+            ["clave_elector"]
+        );
         assert_eq!(error_columns(&with("curp", "PELM850101MDGRPR01")), ["curp"]);
         assert_eq!(error_columns(&with("sexo", "X")), ["sexo"]);
-        assert_eq!(error_columns(&with("fecha_nacimiento", "1985-01-02")), ["fecha_nacimiento", "curp"]);
+        assert_eq!(
+            error_columns(&with("fecha_nacimiento", "1985-01-02")),
+            ["fecha_nacimiento", "curp"]
+        );
         assert_eq!(error_columns(&with("entidad", "33")), ["entidad"]);
         assert_eq!(error_columns(&with("seccion", "0")), ["seccion"]);
         assert_eq!(error_columns(&with("modelo", "Z")), ["modelo"]);
         assert_eq!(error_columns(&with("cic", "")), ["cic"]);
-        assert_eq!(error_columns(&with("identificador_ciudadano", "123456780")), ["identificador_ciudadano"]);
+        assert_eq!(
+            error_columns(&with("identificador_ciudadano", "123456780")),
+            ["identificador_ciudadano"]
+        );
         assert_eq!(error_columns(&with("situacion", "activo")), ["situacion"]);
-        assert_eq!(error_columns(&with("causa_baja", "defuncion")), ["causa_baja"]);
+        assert_eq!(
+            error_columns(&with("causa_baja", "defuncion")),
+            ["causa_baja"]
+        );
         assert_eq!(error_columns(&with("situacion", "baja")), ["causa_baja"]);
         assert_eq!(error_columns(&with("nombre", "M4RIA")), ["nombre"]);
         let mut short = row();

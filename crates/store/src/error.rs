@@ -1,0 +1,64 @@
+use std::fmt;
+use std::path::PathBuf;
+
+/// Failures of the store itself (English: operators read them in logs).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("cannot apply database migrations: {0}")]
+    Migration(#[source] sqlx::migrate::MigrateError),
+    #[error("no roll snapshot is named {0:?}")]
+    SnapshotNotFound(String),
+}
+
+/// One problem in one row of a roll file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowError {
+    /// 1-based line in the file (the header is line 1).
+    pub line: u64,
+    pub column: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.problem
+        )
+    }
+}
+
+/// Why an import stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("a roll snapshot named {0:?} already exists; choose another --name")]
+    NameTaken(String),
+    #[error("line 1: {0}")]
+    Header(String),
+    #[error("the file has no rows after its header")]
+    Empty,
+    #[error("{} problem(s) found{}; nothing was imported", .errors.len(), if *.truncated { " (stopped counting)" } else { "" })]
+    Rows {
+        errors: Vec<RowError>,
+        /// More problems exist than are listed.
+        truncated: bool,
+    },
+    #[error("cannot read the roll file: {0}")]
+    Io(#[source] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ImportError {
+    fn from(error: sqlx::Error) -> Self {
+        ImportError::Store(StoreError::Database(error))
+    }
+}

@@ -1,0 +1,70 @@
+//! Persistence for apoyo. Today: the embedded SQLite store with roll snapshots
+//! and their streaming import. The schema lives in `migrations/`, applied on open.
+
+mod error;
+mod roll_import;
+mod roll_query;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+pub use error::{ImportError, RowError, StoreError};
+pub use roll_import::{ImportOptions, ImportReport, MAX_REPORTED_ROW_ERRORS};
+pub use roll_query::{MunicipalityCount, SnapshotDetail, SnapshotSummary, StatusCounts};
+
+/// The file name of the embedded database inside the data directory.
+pub const SQLITE_FILE: &str = "apoyo.sqlite3";
+
+/// Handle to the store; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+impl Store {
+    /// Opens (creating if needed) the SQLite store in `data_dir` and applies migrations.
+    pub async fn open_data_dir(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.to_owned(),
+            source,
+        })?;
+        Self::open_sqlite_file(&data_dir.join(SQLITE_FILE)).await
+    }
+
+    /// Opens (creating if needed) a SQLite database file and applies migrations.
+    pub async fn open_sqlite_file(path: &Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(StoreError::Database)?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // WAL + NORMAL: a commit survives a process crash; only an OS crash can lose
+            // the last transactions, never corrupt the file.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30))
+            // A bounded page cache (64 MiB): large imports stay in constant memory.
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "file");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(StoreError::Database)?;
+        SQLITE_MIGRATIONS
+            .run(&pool)
+            .await
+            .map_err(StoreError::Migration)?;
+        Ok(Self { pool })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,583 @@
+//! Streaming, validated, atomic import of a roll file (docs/roll-format.md).
+//!
+//! A blocking thread reads and validates the CSV while the async side inserts
+//! batches into one transaction, so parsing and SQLite work overlap on two cores
+//! and memory stays bounded by the batch size and the number of secciones.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use apoyo_domain::Date;
+use apoyo_domain::roll::{COLUMNS, RollRecord, RollStatus, parse_row};
+use sha2::{Digest, Sha256};
+use sqlx::error::ErrorKind;
+use sqlx::{AssertSqlSafe, Sqlite, Transaction};
+use tokio::sync::mpsc;
+
+use crate::Store;
+use crate::error::{ImportError, RowError};
+
+/// The import stops reading after this many problems and lists them.
+pub const MAX_REPORTED_ROW_ERRORS: usize = 100;
+/// Rows per INSERT statement (20 parameters each, well under SQLite's 32,766).
+const ROWS_PER_STATEMENT: usize = 500;
+/// Rows per message from the parser thread.
+const ROWS_PER_BATCH: usize = 5_000;
+
+#[derive(Clone, Debug)]
+pub struct ImportOptions {
+    /// Unique name of the snapshot.
+    pub name: String,
+    /// Fecha de corte.
+    pub cut_date: Date,
+    /// Make the new snapshot the active one on success.
+    pub activate: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct ImportReport {
+    pub snapshot_id: i64,
+    pub name: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub sha256: String,
+    pub elapsed: Duration,
+}
+
+/// Rows of one sección, tallied while reading.
+#[derive(Clone, Copy, Debug)]
+struct SectionTally {
+    municipality: u16,
+    first_line: u64,
+    counts: [i64; 4],
+}
+
+type SectionKey = (u8, u16);
+
+struct Parsed {
+    rows: Vec<(u64, RollRecord)>,
+    errors: Vec<RowError>,
+}
+
+struct FileSummary {
+    rows: u64,
+    bytes: u64,
+    sha256: String,
+    sections: HashMap<SectionKey, SectionTally>,
+}
+
+/// Hashes and counts the bytes as the CSV reader pulls them.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+fn status_index(status: RollStatus) -> usize {
+    match status {
+        RollStatus::ListaNominal => 0,
+        RollStatus::Padron => 1,
+        RollStatus::Baja => 2,
+        RollStatus::Reemplazada => 3,
+    }
+}
+
+fn check_header(header: &csv::ByteRecord) -> Result<(), ImportError> {
+    let expected = COLUMNS.join(",");
+    if header.is_empty() {
+        return Err(ImportError::Header(format!(
+            "the file is empty; expected the header {expected}"
+        )));
+    }
+    let fields: Vec<String> = header
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let f = if i == 0 {
+                f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f)
+            } else {
+                f
+            };
+            String::from_utf8_lossy(f).trim().to_owned()
+        })
+        .collect();
+    if fields
+        .iter()
+        .map(String::as_str)
+        .eq(COLUMNS.iter().copied())
+    {
+        return Ok(());
+    }
+    let difference = (0..fields.len().max(COLUMNS.len()))
+        .find(|i| fields.get(*i).map(String::as_str) != COLUMNS.get(*i).copied())
+        .unwrap_or(0);
+    Err(ImportError::Header(format!(
+        "expected the header {expected}; column {} should be {:?} but is {:?}",
+        difference + 1,
+        COLUMNS.get(difference).copied().unwrap_or("(nothing)"),
+        fields
+            .get(difference)
+            .map(String::as_str)
+            .unwrap_or("(nothing)"),
+    )))
+}
+
+/// Reads and validates the whole file, sending valid rows and row problems in batches.
+fn parse_file<R: Read>(
+    source: R,
+    sender: &mpsc::Sender<Parsed>,
+) -> Result<FileSummary, ImportError> {
+    let hashing = HashingReader {
+        inner: source,
+        hasher: Sha256::new(),
+        bytes: 0,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(hashing);
+    let mut record = csv::ByteRecord::new();
+    let has_header = reader.read_byte_record(&mut record).map_err(csv_error)?;
+    if !has_header {
+        record.clear();
+    }
+    check_header(&record)?;
+
+    let mut sections: HashMap<SectionKey, SectionTally> = HashMap::new();
+    let mut batch = Parsed {
+        rows: Vec::with_capacity(ROWS_PER_BATCH),
+        errors: Vec::new(),
+    };
+    let mut rows = 0u64;
+    let mut error_count = 0usize;
+    while reader.read_byte_record(&mut record).map_err(csv_error)? {
+        let line = record.position().map_or(0, csv::Position::line);
+        // A blank line is not a row.
+        if record.len() == 1
+            && record
+                .get(0)
+                .is_some_and(|f| f.iter().all(u8::is_ascii_whitespace))
+        {
+            continue;
+        }
+        rows += 1;
+        let mut fields: Vec<&str> = Vec::with_capacity(COLUMNS.len());
+        let mut utf8_problem = None;
+        for (i, field) in record.iter().enumerate() {
+            match std::str::from_utf8(field) {
+                Ok(text) => fields.push(text),
+                Err(e) => {
+                    utf8_problem = Some(RowError {
+                        line,
+                        column: COLUMNS.get(i).copied().unwrap_or("(extra column)"),
+                        problem: format!(
+                            "not valid UTF-8 text (bad byte at position {} of the value); save the file as UTF-8",
+                            e.valid_up_to() + 1
+                        ),
+                    });
+                    break;
+                }
+            }
+        }
+        let outcome = match utf8_problem {
+            Some(problem) => Err(vec![problem]),
+            None => parse_row(&fields).map_err(|errors| {
+                errors
+                    .into_iter()
+                    .map(|e| RowError {
+                        line,
+                        column: e.column,
+                        problem: e.problem,
+                    })
+                    .collect()
+            }),
+        };
+        match outcome {
+            Ok(parsed) => {
+                let key = (parsed.state, parsed.section);
+                let tally = sections.entry(key).or_insert(SectionTally {
+                    municipality: parsed.municipality,
+                    first_line: line,
+                    counts: [0; 4],
+                });
+                if tally.municipality != parsed.municipality {
+                    error_count += 1;
+                    batch.errors.push(RowError {
+                        line,
+                        column: "municipio",
+                        problem: format!(
+                            "sección {} of entidad {} belongs to municipio {} (line {}), not {}",
+                            parsed.section,
+                            parsed.state,
+                            tally.municipality,
+                            tally.first_line,
+                            parsed.municipality
+                        ),
+                    });
+                } else {
+                    tally.counts[status_index(parsed.status)] += 1;
+                    batch.rows.push((line, parsed));
+                }
+            }
+            Err(errors) => {
+                error_count += errors.len();
+                batch.errors.extend(errors);
+            }
+        }
+        if batch.rows.len() >= ROWS_PER_BATCH || error_count > MAX_REPORTED_ROW_ERRORS {
+            let full = std::mem::replace(
+                &mut batch,
+                Parsed {
+                    rows: Vec::with_capacity(ROWS_PER_BATCH),
+                    errors: Vec::new(),
+                },
+            );
+            if sender.blocking_send(full).is_err() || error_count > MAX_REPORTED_ROW_ERRORS {
+                // The importer stopped listening (it has enough problems to report).
+                break;
+            }
+        }
+    }
+    if !batch.rows.is_empty() || !batch.errors.is_empty() {
+        // A closed channel only means the importer already stopped.
+        let _ = sender.blocking_send(batch);
+    }
+    let hashing = reader.into_inner();
+    Ok(FileSummary {
+        rows,
+        bytes: hashing.bytes,
+        sha256: format!("{:x}", hashing.hasher.finalize()),
+        sections,
+    })
+}
+
+fn csv_error(error: csv::Error) -> ImportError {
+    match error.into_kind() {
+        csv::ErrorKind::Io(e) => ImportError::Io(e),
+        other => ImportError::Io(std::io::Error::other(format!("{other:?}"))),
+    }
+}
+
+fn insert_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO roll_records (snapshot_id, line, clave_elector, curp, given_names, paternal_surname, \
+         maternal_surname, sex, birth_date, state, municipality, section, model, cic, ocr, citizen_id, \
+         issue_number, expiry_year, status, removal_cause) VALUES ",
+    );
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    }
+    sql
+}
+
+async fn insert_rows(
+    tx: &mut Transaction<'static, Sqlite>,
+    sql: &str,
+    snapshot_id: i64,
+    rows: &[(u64, RollRecord)],
+) -> Result<(), sqlx::Error> {
+    let mut query = sqlx::query(AssertSqlSafe(sql.to_owned()));
+    for (line, r) in rows {
+        query = query
+            .bind(snapshot_id)
+            .bind(*line as i64)
+            .bind(r.clave_elector.as_str())
+            .bind(r.curp.as_deref())
+            .bind(r.given_names.as_str())
+            .bind(r.paternal_surname.as_str())
+            .bind(r.maternal_surname.as_str())
+            .bind(r.sex.letter().to_string())
+            .bind(r.birth_date.to_string())
+            .bind(i64::from(r.state))
+            .bind(i64::from(r.municipality))
+            .bind(i64::from(r.section))
+            .bind(r.model.to_string())
+            .bind(r.cic.as_deref())
+            .bind(r.ocr.as_deref())
+            .bind(r.citizen_id.as_deref())
+            .bind(i64::from(r.issue_number))
+            .bind(i64::from(r.expiry_year))
+            .bind(r.status.code())
+            .bind(r.removal_cause.map(|c| c.code()));
+    }
+    query.execute(&mut **tx).await.map(|_| ())
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.kind() == ErrorKind::UniqueViolation)
+}
+
+/// After a batch hit a uniqueness rule, inserts its rows one by one to find and
+/// explain each offending row (SQLite undoes only the failed statement).
+async fn explain_duplicates(
+    tx: &mut Transaction<'static, Sqlite>,
+    snapshot_id: i64,
+    rows: &[(u64, RollRecord)],
+    errors: &mut Vec<RowError>,
+) -> Result<(), sqlx::Error> {
+    let single = insert_sql(1);
+    for row in rows {
+        match insert_rows(tx, &single, snapshot_id, std::slice::from_ref(row)).await {
+            Ok(()) => {}
+            Err(e) if is_unique_violation(&e) => {
+                errors.push(explain_duplicate(tx, snapshot_id, row).await?);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+async fn explain_duplicate(
+    tx: &mut Transaction<'static, Sqlite>,
+    snapshot_id: i64,
+    (line, r): &(u64, RollRecord),
+) -> Result<RowError, sqlx::Error> {
+    // SQLite names only one of the violated indexes; ask in the order that explains
+    // best: the same credential (CIC), then the same clave and emisión, then a
+    // second current credential of the citizen.
+    if let Some(cic) = r.cic.as_deref() {
+        let first: Option<i64> =
+            sqlx::query_scalar("SELECT line FROM roll_records WHERE snapshot_id = ? AND cic = ?")
+                .bind(snapshot_id)
+                .bind(cic)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if let Some(first) = first {
+            return Ok(RowError {
+                line: *line,
+                column: "cic",
+                problem: format!("credential with CIC {cic} appears twice (first at line {first})"),
+            });
+        }
+    }
+    let first: Option<i64> = sqlx::query_scalar(
+        "SELECT line FROM roll_records WHERE snapshot_id = ? AND clave_elector = ? AND issue_number = ?",
+    )
+    .bind(snapshot_id)
+    .bind(r.clave_elector.as_str())
+    .bind(i64::from(r.issue_number))
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(first) = first {
+        return Ok(RowError {
+            line: *line,
+            column: "emision",
+            problem: format!(
+                "credential {} with emisión {:02} appears twice (first at line {first})",
+                r.clave_elector, r.issue_number
+            ),
+        });
+    }
+    let first: Option<i64> = sqlx::query_scalar(
+        "SELECT line FROM roll_records WHERE snapshot_id = ? AND clave_elector = ? AND status <> 'reemplazada'",
+    )
+    .bind(snapshot_id)
+    .bind(r.clave_elector.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(RowError {
+        line: *line,
+        column: "situacion",
+        problem: format!(
+            "citizen {} has two current credentials; all but one must be reemplazada{}",
+            r.clave_elector,
+            first
+                .map(|f| format!(" (first at line {f})"))
+                .unwrap_or_default()
+        ),
+    })
+}
+
+/// line, clave, emisión, and the current credential's line and emisión (if any).
+type SupersededProblem = (i64, String, i64, Option<i64>, Option<i64>);
+
+/// Rules across rows that need the whole file: every superseded credential has a
+/// current one with a higher emisión.
+async fn check_superseded(
+    tx: &mut Transaction<'static, Sqlite>,
+    snapshot_id: i64,
+) -> Result<Vec<RowError>, sqlx::Error> {
+    let rows: Vec<SupersededProblem> = sqlx::query_as(
+        "SELECT r.line, r.clave_elector, r.issue_number, c.line, c.issue_number \
+         FROM roll_records r LEFT JOIN roll_records c \
+           ON c.snapshot_id = r.snapshot_id AND c.clave_elector = r.clave_elector AND c.status <> 'reemplazada' \
+         WHERE r.snapshot_id = ? AND r.status = 'reemplazada' AND (c.line IS NULL OR r.issue_number >= c.issue_number) \
+         ORDER BY r.line LIMIT ?",
+    )
+    .bind(snapshot_id)
+    .bind((MAX_REPORTED_ROW_ERRORS + 1) as i64)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(line, clave, issue, current_line, current_issue)| RowError {
+            line: line as u64,
+            column: "situacion",
+            problem: match (current_line, current_issue) {
+                (Some(current_line), Some(current_issue)) => format!(
+                    "reemplazada credential {clave} has emisión {issue:02}, not lower than the current credential's {current_issue:02} (line {current_line})"
+                ),
+                _ => format!("reemplazada credential {clave} has no current credential in the file"),
+            },
+        })
+        .collect())
+}
+
+fn now_rfc3339() -> String {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = (seconds / 86_400) as i64;
+    let rest = seconds % 86_400;
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        Date::from_days_since_epoch(days),
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+impl Store {
+    /// Imports a roll file as a new snapshot. All or nothing: on any problem, or if
+    /// the process dies midway, the store is left exactly as it was.
+    pub async fn import_roll<R: Read + Send + 'static>(
+        &self,
+        source: R,
+        options: ImportOptions,
+        mut progress: impl FnMut(u64) + Send,
+    ) -> Result<ImportReport, ImportError> {
+        let started = Instant::now();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM roll_snapshots WHERE name = ?")
+            .bind(&options.name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Err(ImportError::NameTaken(options.name));
+        }
+        let snapshot_id: i64 = sqlx::query_scalar(
+            "INSERT INTO roll_snapshots (name, cut_date, source_sha256, source_bytes, row_count, imported_at, active) \
+             VALUES (?, ?, '', 0, 0, ?, 0) RETURNING id",
+        )
+        .bind(&options.name)
+        .bind(options.cut_date.to_string())
+        .bind(now_rfc3339())
+        .fetch_one(&mut *tx)
+        .await?;
+
+        let (sender, mut receiver) = mpsc::channel::<Parsed>(4);
+        let parser = tokio::task::spawn_blocking(move || parse_file(source, &sender));
+
+        let full_sql = insert_sql(ROWS_PER_STATEMENT);
+        let mut errors: Vec<RowError> = Vec::new();
+        let mut inserted = 0u64;
+        while let Some(batch) = receiver.recv().await {
+            errors.extend(batch.errors);
+            for chunk in batch.rows.chunks(ROWS_PER_STATEMENT) {
+                let partial;
+                let sql = if chunk.len() == ROWS_PER_STATEMENT {
+                    &full_sql
+                } else {
+                    partial = insert_sql(chunk.len());
+                    &partial
+                };
+                match insert_rows(&mut tx, sql, snapshot_id, chunk).await {
+                    Ok(()) => {}
+                    Err(e) if is_unique_violation(&e) => {
+                        explain_duplicates(&mut tx, snapshot_id, chunk, &mut errors).await?;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                inserted += chunk.len() as u64;
+            }
+            progress(inserted);
+            if errors.len() > MAX_REPORTED_ROW_ERRORS {
+                break;
+            }
+        }
+        drop(receiver);
+        let summary = parser.await.map_err(|e| {
+            ImportError::Io(std::io::Error::other(format!(
+                "the reader thread failed: {e}"
+            )))
+        })??;
+
+        if errors.is_empty() {
+            errors = check_superseded(&mut tx, snapshot_id).await?;
+        }
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| e.line);
+            let truncated = errors.len() > MAX_REPORTED_ROW_ERRORS;
+            errors.truncate(MAX_REPORTED_ROW_ERRORS);
+            tx.rollback().await?;
+            return Err(ImportError::Rows { errors, truncated });
+        }
+        if summary.rows == 0 {
+            tx.rollback().await?;
+            return Err(ImportError::Empty);
+        }
+
+        let mut sections: Vec<(SectionKey, SectionTally)> = summary.sections.into_iter().collect();
+        sections.sort_by_key(|(key, _)| *key);
+        for chunk in sections.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = String::from(
+                "INSERT INTO roll_section_counts (snapshot_id, state, section, municipality, lista_nominal, padron, baja, reemplazada) VALUES ",
+            );
+            sql.push_str(&vec!["(?,?,?,?,?,?,?,?)"; chunk.len()].join(","));
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for ((state, section), tally) in chunk {
+                query = query
+                    .bind(snapshot_id)
+                    .bind(i64::from(*state))
+                    .bind(i64::from(*section))
+                    .bind(i64::from(tally.municipality));
+                for count in tally.counts {
+                    query = query.bind(count);
+                }
+            }
+            query.execute(&mut *tx).await?;
+        }
+
+        sqlx::query("UPDATE roll_snapshots SET source_sha256 = ?, source_bytes = ?, row_count = ? WHERE id = ?")
+            .bind(&summary.sha256)
+            .bind(summary.bytes as i64)
+            .bind(summary.rows as i64)
+            .bind(snapshot_id)
+            .execute(&mut *tx)
+            .await?;
+        if options.activate {
+            sqlx::query("UPDATE roll_snapshots SET active = 0 WHERE active = 1")
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE roll_snapshots SET active = 1 WHERE id = ?")
+                .bind(snapshot_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(ImportReport {
+            snapshot_id,
+            name: options.name,
+            rows: summary.rows,
+            bytes: summary.bytes,
+            sha256: summary.sha256,
+            elapsed: started.elapsed(),
+        })
+    }
+}
