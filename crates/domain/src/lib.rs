@@ -4,6 +4,7 @@
 //! No I/O, no async, no framework types: everything else in the workspace depends
 //! on this crate and it depends on nothing of the project.
 
+pub mod access;
 pub mod catalog;
 pub mod check;
 pub mod clave;
@@ -14,6 +15,7 @@ pub mod mrz;
 pub mod names;
 pub mod outcome;
 pub mod roll;
+pub mod threshold;
 
 pub use catalog::{CredentialModel, Sex};
 pub use check::{Check, CheckCode, Checks, Severity};

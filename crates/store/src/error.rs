@@ -15,6 +15,44 @@ pub enum StoreError {
     Migration(#[source] sqlx::migrate::MigrateError),
     #[error("no roll snapshot is named {0:?}")]
     SnapshotNotFound(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(Conflict),
+    #[error("rule broken: {0}")]
+    Rule(RuleViolation),
+    #[error("stored data is not what the schema promises: {0}")]
+    Corrupt(String),
+}
+
+/// A uniqueness rule the request would break.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    #[error("the email {0:?} is already used by another account")]
+    EmailTaken(String),
+    #[error("a process named {0:?} already exists")]
+    ProcessNameTaken(String),
+    #[error("the process already has an office named {0:?}")]
+    OfficeNameTaken(String),
+    #[error("clave {clave} already collects for aspirant {aspirant_id} in this process")]
+    CollectorTaken { clave: String, aspirant_id: i64 },
+}
+
+/// A domain rule the request would break.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RuleViolation {
+    #[error("clave {0} is not on the Lista Nominal of the process's roll snapshot")]
+    CollectorNotOnRoll(String),
+    #[error("clave {clave} is on the roll but not on the Lista Nominal ({status})")]
+    CollectorNotCurrent { clave: String, status: String },
+    #[error("the office's territory has no secciones on the roll snapshot")]
+    EmptyTerritory,
+    #[error("sección {0} is not on the process's roll snapshot")]
+    UnknownSection(u16),
+    #[error("the collection period ends before it starts")]
+    PeriodReversed,
+    #[error("the office belongs to another process")]
+    OfficeOfAnotherProcess,
 }
 
 /// One problem in one row of a roll file.

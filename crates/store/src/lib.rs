@@ -1,7 +1,12 @@
 //! Persistence for apoyo. Today: the embedded SQLite store with roll snapshots
 //! and their streaming import. The schema lives in `migrations/`, applied on open.
 
+mod accounts;
+mod audit;
+pub mod clock;
 mod error;
+mod people;
+mod processes;
 mod roll_import;
 mod roll_query;
 
@@ -12,7 +17,11 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-pub use error::{ImportError, RowError, StoreError};
+pub use accounts::{NewUser, SessionRecord, User, normalize_email};
+pub use audit::{Actor, AuditEntry, AuditFilter};
+pub use error::{Conflict, ImportError, RowError, RuleViolation, StoreError};
+pub use people::{Aspirant, Collector, NewAspirant, NewCollector};
+pub use processes::{NewOffice, NewProcess, Office, OfficeKind, Process, ProcessKind};
 pub use roll_import::{ImportOptions, ImportReport, MAX_REPORTED_ROW_ERRORS};
 pub use roll_query::{MunicipalityCount, SnapshotDetail, SnapshotSummary, StatusCounts};
 
@@ -62,6 +71,18 @@ impl Store {
             .await
             .map_err(StoreError::Migration)?;
         Ok(Self { pool })
+    }
+
+    /// A write transaction; SQLite takes the write lock at once (`BEGIN IMMEDIATE`)
+    /// so concurrent writers queue instead of failing with "database is locked".
+    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::Database)
+    }
+
+    /// Whether the database answers (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&self.pool).await.map_err(StoreError::Database)?;
+        Ok(())
     }
 
     pub async fn close(&self) {

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use apoyo_domain::Date;
 use apoyo_domain::roll::{COLUMNS, RollRecord, RollStatus, parse_row};
@@ -438,21 +438,6 @@ async fn check_superseded(
         .collect())
 }
 
-fn now_rfc3339() -> String {
-    let seconds = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let days = (seconds / 86_400) as i64;
-    let rest = seconds % 86_400;
-    format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        Date::from_days_since_epoch(days),
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
 impl Store {
     /// Imports a roll file as a new snapshot. All or nothing: on any problem, or if
     /// the process dies midway, the store is left exactly as it was.
@@ -477,7 +462,7 @@ impl Store {
         )
         .bind(&options.name)
         .bind(options.cut_date.to_string())
-        .bind(now_rfc3339())
+        .bind(crate::clock::now())
         .fetch_one(&mut *tx)
         .await?;
 
