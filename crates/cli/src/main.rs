@@ -1,7 +1,9 @@
 //! `apoyo`: the one binary of the system, with a subcommand per job.
 
+mod admin;
 mod credential;
 mod roll;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -25,6 +27,10 @@ enum Command {
     Credential(credential::CredentialCommand),
     /// Electoral roll (Lista Nominal) snapshots: generate, import, list, show.
     Roll(roll::RollArgs),
+    /// Run the server (API) on the configured data directory.
+    Serve(serve::ServeArgs),
+    /// Administration from the command line (first administrator account).
+    Admin(admin::AdminArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,5 +38,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Credential(command) => credential::run(command),
         Command::Roll(args) => roll::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Admin(args) => admin::run(args),
     }
 }

@@ -1,0 +1,59 @@
+//! `apoyo admin create`: the first OPL administrator of a fresh installation.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use apoyo_domain::access::Role;
+use apoyo_server::auth;
+use apoyo_store::{Actor, NewUser, Store};
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Args)]
+pub(crate) struct AdminArgs {
+    #[arg(long, env = "APOYO_DATA_DIR", default_value = "apoyo-data", global = true)]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an administrator account and print its one-time password.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+pub(crate) fn run(args: AdminArgs) -> ExitCode {
+    let result = crate::serve::runtime().and_then(|runtime| {
+        runtime.block_on(async {
+            let store = Store::open_data_dir(&args.data_dir).await?;
+            match args.command {
+                AdminCommand::Create { email, name } => {
+                    let password = auth::random_password();
+                    let hash = auth::hash_password(password.clone()).await?;
+                    let user = store
+                        .create_user(
+                            &Actor::system(),
+                            NewUser { email, name, role: Role::Admin, password_hash: hash, must_change_password: true },
+                        )
+                        .await?;
+                    println!("Administrator {} created. One-time password: {password}", user.email);
+                    println!("It must be changed at first login.");
+                }
+            }
+            store.close().await;
+            anyhow::Ok(())
+        })
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

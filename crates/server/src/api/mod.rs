@@ -1,0 +1,61 @@
+//! The JSON API under `/api/v1`, and its OpenAPI document.
+
+pub mod admin;
+pub mod dto;
+pub mod health;
+pub mod json;
+pub mod people;
+pub mod session;
+
+use axum::Router;
+use axum::routing::{get, post, put};
+use utoipa::OpenApi;
+
+use crate::state::AppState;
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "apoyo API", description = "Collect and verify citizen support (apoyo de la ciudadanía). Messages for people are Spanish; fields are English."),
+    paths(
+        health::healthz, health::readyz,
+        session::login, session::current, session::logout, session::change_password,
+        admin::create_process, admin::list_processes, admin::get_process,
+        admin::create_office, admin::list_offices, admin::get_office,
+        admin::create_staff, admin::list_users, admin::list_snapshots, admin::audit_log,
+        people::create_aspirant, people::list_aspirants, people::get_aspirant,
+        people::create_collector, people::list_collectors, people::get_collector,
+        people::deactivate_collector, people::activate_collector,
+    ),
+    tags(
+        (name = "session", description = "Login, logout, password"),
+        (name = "processes", description = "Processes (convocatorias) and offices (cargos)"),
+        (name = "aspirants", description = "Aspirantes"),
+        (name = "collectors", description = "Auxiliares"),
+        (name = "users", description = "OPL staff accounts"),
+        (name = "roll", description = "Lista Nominal snapshots"),
+        (name = "audit", description = "Audit log"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/api/v1/session", post(session::login).get(session::current).delete(session::logout))
+        .route("/api/v1/session/password", put(session::change_password))
+        .route("/api/v1/processes", post(admin::create_process).get(admin::list_processes))
+        .route("/api/v1/processes/{id}", get(admin::get_process))
+        .route("/api/v1/processes/{id}/offices", post(admin::create_office).get(admin::list_offices))
+        .route("/api/v1/offices/{id}", get(admin::get_office))
+        .route("/api/v1/processes/{id}/aspirants", post(people::create_aspirant).get(people::list_aspirants))
+        .route("/api/v1/aspirants/{id}", get(people::get_aspirant))
+        .route("/api/v1/aspirants/{id}/collectors", post(people::create_collector).get(people::list_collectors))
+        .route("/api/v1/collectors/{id}", get(people::get_collector))
+        .route("/api/v1/collectors/{id}/deactivate", post(people::deactivate_collector))
+        .route("/api/v1/collectors/{id}/activate", post(people::activate_collector))
+        .route("/api/v1/users", post(admin::create_staff).get(admin::list_users))
+        .route("/api/v1/roll/snapshots", get(admin::list_snapshots))
+        .route("/api/v1/audit", get(admin::audit_log))
+}

@@ -1,0 +1,136 @@
+//! Configuration, layered: built-in defaults, then a TOML file, then `APOYO_*`
+//! environment variables (documented in docs/configuration.md).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Directory of the embedded database and files.
+    pub data_dir: PathBuf,
+    /// The address people use to reach the server (for links and cookie security).
+    pub public_url: String,
+    /// Mark cookies `Secure` (only sent over HTTPS). Default: when public_url is https.
+    pub secure_cookies: Option<bool>,
+    /// Hours a session lasts.
+    pub session_hours: u32,
+    /// Failed logins per account within `login_window_minutes` before it is throttled.
+    pub login_max_failures: u32,
+    /// Failed logins per client address within the window before it is throttled.
+    pub login_max_failures_per_client: u32,
+    pub login_window_minutes: u32,
+    /// Trust the first address of `X-Forwarded-For` (only behind a proxy you run).
+    pub trust_forwarded_for: bool,
+    /// Largest request body accepted by the JSON API, in bytes.
+    pub max_json_bytes: usize,
+    /// `pretty` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// tracing filter, e.g. `info` or `apoyo_server=debug,info`.
+    pub log_level: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("apoyo-data"),
+            public_url: "http://127.0.0.1:8080".into(),
+            secure_cookies: None,
+            session_hours: 12,
+            login_max_failures: 5,
+            login_max_failures_per_client: 30,
+            login_window_minutes: 15,
+            trust_forwarded_for: false,
+            max_json_bytes: 256 * 1024,
+            log_format: LogFormat::Pretty,
+            log_level: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(#[from] Box<figment::Error>);
+
+impl Config {
+    /// Defaults, then `file` (if given, it must exist; otherwise `apoyo.toml` if present),
+    /// then environment variables `APOYO_<FIELD>` (e.g. `APOYO_LISTEN=0.0.0.0:8080`).
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None => figment = figment.merge(Toml::file("apoyo.toml")),
+        }
+        figment = figment.merge(Env::prefixed("APOYO_"));
+        figment.extract().map_err(|e| ConfigError(Box::new(e)))
+    }
+
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies.unwrap_or_else(|| self.public_url.starts_with("https://"))
+    }
+}
+
+// Written by hand so that a future secret field is never printed by accident.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("public_url", &self.public_url)
+            .field("secure_cookies", &self.cookies_secure())
+            .field("session_hours", &self.session_hours)
+            .field("login_max_failures", &self.login_max_failures)
+            .field("login_window_minutes", &self.login_window_minutes)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("max_json_bytes", &self.max_json_bytes)
+            .field("log_format", &self.log_format)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_file_and_environment_over_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("custom.toml", "session_hours = 4\nlisten = \"0.0.0.0:9000\"\n")?;
+            jail.set_env("APOYO_SESSION_HOURS", "6");
+            let config = Config::load(Some(Path::new("custom.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(config.session_hours, 6, "environment wins over the file");
+            assert_eq!(config.listen.port(), 9000);
+            assert_eq!(config.login_max_failures, 5, "defaults fill the rest");
+            assert!(!config.cookies_secure());
+            jail.set_env("APOYO_PUBLIC_URL", "https://apoyo.example.org");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert!(config.cookies_secure());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("apoyo.toml", "sesion_hours = 4\n")?;
+            let error = Config::load(None).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(error.contains("sesion_hours"), "{error}");
+            Ok(())
+        });
+    }
+}

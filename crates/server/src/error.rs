@@ -1,0 +1,152 @@
+//! The API's error type: a status, a stable code and a Spanish message for people;
+//! the English cause goes to the operators' log, never to the client.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use apoyo_store::{Conflict, RuleViolation, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("not authenticated")]
+    Unauthenticated,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("CSRF token missing or wrong")]
+    Csrf,
+    #[error("the password must be changed first")]
+    PasswordChangeRequired,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("rule: {0}")]
+    Unprocessable(String),
+    #[error("too many failed logins")]
+    Throttled,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, for programs: `bad_request`, `unauthenticated`, `forbidden`, `csrf`, `password_change_required`,
+    /// `not_found`, `conflict`, `unprocessable`, `throttled`, `internal`.
+    pub code: &'static str,
+    /// Spanish, for people.
+    pub message: String,
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str, String) {
+        match self {
+            Self::BadRequest(message) => (StatusCode::BAD_REQUEST, "bad_request", message.clone()),
+            Self::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Inicie sesión para continuar.".into(),
+            ),
+            Self::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Su cuenta no tiene permiso para esta acción.".into(),
+            ),
+            Self::Csrf => (
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "La solicitud no trae el código de seguridad de su sesión (X-CSRF-Token). Recargue la página e intente de nuevo.".into(),
+            ),
+            Self::PasswordChangeRequired => (
+                StatusCode::FORBIDDEN,
+                "password_change_required",
+                "Debe cambiar su contraseña de un solo uso antes de continuar (PUT /api/v1/session/password).".into(),
+            ),
+            Self::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", format!("No se encontró {}.", label_es(what))),
+            Self::Conflict(message) => (StatusCode::CONFLICT, "conflict", message.clone()),
+            Self::Unprocessable(message) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", message.clone()),
+            Self::Throttled => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "throttled",
+                "Demasiados intentos fallidos de inicio de sesión. Espere unos minutos e intente de nuevo.".into(),
+            ),
+            Self::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Ocurrió un error interno; ya quedó registrado. Intente de nuevo más tarde.".into(),
+            ),
+        }
+    }
+}
+
+fn label_es(what: &str) -> &'static str {
+    match what {
+        "process" => "el proceso",
+        "office" => "el cargo",
+        "aspirant" => "el aspirante",
+        "collector" => "el auxiliar",
+        "user" => "el usuario",
+        "roll snapshot" => "el corte de la Lista Nominal",
+        _ => "el recurso",
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = self.parts();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        } else {
+            tracing::info!(error = %self, status = status.as_u16(), "request refused");
+        }
+        (status, Json(ErrorBody { error: ErrorDetail { code, message } })).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(what) => Self::NotFound(what),
+            StoreError::SnapshotNotFound(name) => {
+                Self::Unprocessable(format!("No existe un corte de la Lista Nominal llamado «{name}»."))
+            }
+            StoreError::Conflict(conflict) => Self::Conflict(match conflict {
+                Conflict::EmailTaken(email) => format!("El correo {email} ya pertenece a otra cuenta."),
+                Conflict::ProcessNameTaken(name) => format!("Ya existe un proceso llamado «{name}»."),
+                Conflict::OfficeNameTaken(name) => format!("El proceso ya tiene un cargo llamado «{name}»."),
+                Conflict::CollectorTaken { clave, .. } => format!(
+                    "La persona con clave de elector {clave} ya está registrada como auxiliar en este proceso; un auxiliar sólo puede trabajar para un aspirante."
+                ),
+            }),
+            StoreError::Rule(rule) => Self::Unprocessable(match rule {
+                RuleViolation::CollectorNotOnRoll(clave) => format!(
+                    "La clave de elector {clave} no aparece en la Lista Nominal del proceso. El auxiliar debe ser una persona inscrita: revise la clave en su credencial."
+                ),
+                RuleViolation::CollectorNotCurrent { clave, status } => format!(
+                    "La clave de elector {clave} está en el padrón pero no en la Lista Nominal ({status}); no puede registrarse como auxiliar."
+                ),
+                RuleViolation::EmptyTerritory => {
+                    "El ámbito del cargo no tiene secciones en el corte de la Lista Nominal del proceso.".into()
+                }
+                RuleViolation::UnknownSection(section) => {
+                    format!("La sección {section} no está en el corte de la Lista Nominal del proceso.")
+                }
+                RuleViolation::PeriodReversed => "El periodo de captación termina antes de empezar.".into(),
+                RuleViolation::OfficeOfAnotherProcess => "El cargo pertenece a otro proceso.".into(),
+            }),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,157 @@
+//! The apoyo server: configuration, the JSON API, sessions and roles.
+//! `cli` builds an [`App`] and serves it; tests build one on port 0.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod state;
+pub mod telemetry;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Request, header};
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use apoyo_store::{Store, StoreError};
+
+pub use config::Config;
+use state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot open the store: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {address}: {source}")]
+    Bind { address: SocketAddr, source: std::io::Error },
+    #[error("server failed: {0}")]
+    Serve(#[source] std::io::Error),
+    #[error(transparent)]
+    Api(#[from] error::ApiError),
+}
+
+/// A bound, ready-to-serve application.
+#[derive(Debug)]
+pub struct App {
+    pub address: SocketAddr,
+    pub state: AppState,
+    listener: TcpListener,
+    router: Router,
+}
+
+#[derive(Clone, Copy, Default)]
+struct UuidRequestId;
+
+impl MakeRequestId for UuidRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&uuid::Uuid::now_v7().to_string()).ok().map(RequestId::new)
+    }
+}
+
+/// The OpenAPI document the server publishes at `/api/v1/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::ApiDoc::openapi()
+}
+
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let max_json = state.config.max_json_bytes;
+    Router::new()
+        .merge(api::routes())
+        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi()))
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(max_json))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, UuidRequestId))
+}
+
+impl App {
+    /// Opens the store in `config.data_dir` (applying migrations) and binds the listener,
+    /// so that the address is known (port 0 → a free port) before serving.
+    pub async fn build(config: Config) -> Result<Self, ServerError> {
+        let store = Store::open_data_dir(&config.data_dir).await?;
+        Self::with_store(config, store).await
+    }
+
+    pub async fn with_store(config: Config, store: Store) -> Result<Self, ServerError> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| ServerError::Bind { address: config.listen, source })?;
+        let address = listener.local_addr().map_err(ServerError::Serve)?;
+        let state = AppState {
+            store,
+            dummy_hash: Arc::from(auth::dummy_hash().await?),
+            config: Arc::new(config),
+        };
+        Ok(Self {
+            address,
+            router: router(state.clone()),
+            state,
+            listener,
+        })
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight finish.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
+        tracing::info!(address = %self.address, "serving");
+        let store = self.state.store.clone();
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(ServerError::Serve)?;
+        tokio::time::timeout(Duration::from_secs(10), store.close()).await.ok();
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing requests in flight");
+}

@@ -1,0 +1,14 @@
+use std::sync::Arc;
+
+use apoyo_store::Store;
+
+use crate::config::Config;
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    /// For logins with unknown emails: verifying against it costs what a real check costs.
+    pub dummy_hash: Arc<str>,
+}
