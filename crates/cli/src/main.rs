@@ -2,6 +2,7 @@
 
 mod admin;
 mod credential;
+mod demo;
 mod roll;
 mod serve;
 
@@ -31,6 +32,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Administration from the command line (first administrator account).
     Admin(admin::AdminArgs),
+    /// Prepare a demo (synthetic Durango roll, process, accounts) and serve it.
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,5 +43,6 @@ fn main() -> ExitCode {
         Command::Roll(args) => roll::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Admin(args) => admin::run(args),
+        Command::Demo(args) => demo::run(args),
     }
 }

@@ -27,6 +27,8 @@ pub(crate) struct RollArgs {
 
 #[derive(Debug, Subcommand)]
 enum RollCommand {
+    /// Write a synthetic roll of Durango (and optionally a capture set with ground truth).
+    Generate(GenerateArgs),
     /// Import a roll file (docs/roll-format.md) as a new snapshot; all or nothing.
     Import {
         /// The CSV file.
@@ -54,6 +56,61 @@ enum RollCommand {
     },
 }
 
+#[derive(Debug, Args)]
+struct GenerateArgs {
+    /// Number of citizens (superseded credentials add rows).
+    #[arg(long, default_value_t = 100_000)]
+    voters: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The roll file to write (CSV, docs/roll-format.md).
+    #[arg(long)]
+    out: PathBuf,
+    /// Cut date, YYYY-MM-DD (default 2024-08-31).
+    #[arg(long, value_parser = parse_date)]
+    cut_date: Option<Date>,
+    /// Also write a capture set with ground truth (JSON Lines, docs/capture-set-format.md).
+    #[arg(long)]
+    capture_set: Option<PathBuf>,
+    /// Supports in the capture set.
+    #[arg(long, default_value_t = 1_000)]
+    supports: u64,
+}
+
+fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
+    let mut config = apoyo_synth::RollConfig::durango(args.voters, args.seed);
+    if let Some(cut) = args.cut_date {
+        config.cut_date = cut;
+    }
+    let started = Instant::now();
+    let file = File::create(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let summary = apoyo_synth::write_roll(&config, file).with_context(|| format!("cannot write {}", args.out.display()))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "Wrote {}: {} citizens, {} rows ({} lista_nominal, {} padron, {} baja, {} reemplazada), {:.1} MB in {:.1} s ({:.0} rows/s). Synthetic data.",
+        args.out.display(),
+        summary.citizens,
+        summary.rows,
+        summary.lista_nominal,
+        summary.register_only,
+        summary.removed.values().sum::<u64>(),
+        summary.superseded_rows,
+        summary.bytes as f64 / 1e6,
+        seconds,
+        summary.rows as f64 / seconds.max(1e-9)
+    )?;
+    if let Some(path) = args.capture_set {
+        let capture = apoyo_synth::CaptureConfig::durango_example(args.supports, args.seed);
+        let file = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        let summary = apoyo_synth::write_capture_set(&config, &capture, io::BufWriter::new(file))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        writeln!(out, "Wrote {}: {} supports with their expected outcomes.", path.display(), summary.supports)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn parse_date(text: &str) -> Result<Date, String> {
     Date::parse_iso(text).map_err(|e| e.to_string())
 }
@@ -79,6 +136,9 @@ pub(crate) fn run(args: RollArgs) -> ExitCode {
 }
 
 async fn run_async(args: RollArgs) -> anyhow::Result<ExitCode> {
+    if let RollCommand::Generate(generate_args) = args.command {
+        return generate(generate_args);
+    }
     let store = Store::open_data_dir(&args.data_dir)
         .await
         .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
@@ -91,6 +151,7 @@ async fn run_async(args: RollArgs) -> anyhow::Result<ExitCode> {
         } => import(&store, file, cut_date, name, !no_activate).await?,
         RollCommand::List { json } => list(&store, json).await?,
         RollCommand::Show { name, json } => show(&store, &name, json).await?,
+        RollCommand::Generate(_) => ExitCode::SUCCESS,
     };
     store.close().await;
     Ok(code)
