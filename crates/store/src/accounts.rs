@@ -204,7 +204,7 @@ impl Store {
     /// The session's user if the session exists, has not expired and the user is active.
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at FROM sessions s JOIN {USER_JOINS} ON u.id = s.user_id \
+            "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at FROM {USER_JOINS} JOIN sessions s ON s.user_id = u.id \
              WHERE s.token_hash = ? AND s.expires_at > ? AND u.active = 1"
         )))
         .bind(token_hash)

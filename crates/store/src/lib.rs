@@ -9,6 +9,7 @@ mod people;
 mod processes;
 mod roll_import;
 mod roll_query;
+mod roll_table;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -60,7 +61,8 @@ impl Store {
             .busy_timeout(Duration::from_secs(30))
             // A bounded page cache (64 MiB): large imports stay in constant memory.
             .pragma("cache_size", "-65536")
-            .pragma("temp_store", "file");
+            // Statement journals (one INSERT of a chunk) stay in memory: bounded by the chunk.
+            .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)

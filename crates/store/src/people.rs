@@ -171,10 +171,10 @@ impl Store {
         .await
         .map_err(StoreError::Database)?
         .ok_or(StoreError::NotFound("aspirant"))?;
-        let status: Option<String> = sqlx::query_scalar(
-            "SELECT status FROM roll_records WHERE snapshot_id = ? AND clave_elector = ? AND status <> 'reemplazada'",
-        )
-        .bind(snapshot_id)
+        let status: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT status FROM {} WHERE clave_elector = ? AND status <> 'reemplazada'",
+            crate::roll_table::records_table(snapshot_id)
+        )))
         .bind(&clave)
         .fetch_optional(&mut *tx)
         .await

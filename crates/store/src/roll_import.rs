@@ -16,11 +16,12 @@ use sqlx::{AssertSqlSafe, Sqlite, Transaction};
 use tokio::sync::mpsc;
 
 use crate::Store;
+use crate::roll_table::{create_table_sql, index_sql, records_table};
 use crate::error::{ImportError, RowError};
 
 /// The import stops reading after this many problems and lists them.
 pub const MAX_REPORTED_ROW_ERRORS: usize = 100;
-/// Rows per INSERT statement (20 parameters each, well under SQLite's 32,766).
+/// Rows per INSERT statement (19 parameters each, well under SQLite's 32,766).
 const ROWS_PER_STATEMENT: usize = 500;
 /// Rows per message from the parser thread.
 const ROWS_PER_BATCH: usize = 5_000;
@@ -269,38 +270,39 @@ fn csv_error(error: csv::Error) -> ImportError {
     }
 }
 
-fn insert_sql(rows: usize) -> String {
-    let mut sql = String::from(
-        "INSERT INTO roll_records (snapshot_id, line, clave_elector, curp, given_names, paternal_surname, \
-         maternal_surname, sex, birth_date, state, municipality, section, model, cic, ocr, citizen_id, \
-         issue_number, expiry_year, status, removal_cause) VALUES ",
-    );
+/// `INSERT INTO <table> VALUES (…),(…)` for `rows` rows of the nineteen columns.
+/// Many rows per statement: the driver's cost is per statement, SQLite's per row.
+fn insert_sql(snapshot_id: i64, rows: usize) -> String {
+    const ROW: &str = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    let mut sql = format!("INSERT INTO {} VALUES ", records_table(snapshot_id));
+    sql.reserve(rows * (ROW.len() + 1));
     for i in 0..rows {
         if i > 0 {
             sql.push(',');
         }
-        sql.push_str("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        sql.push_str(ROW);
     }
     sql
 }
 
 async fn insert_rows(
     tx: &mut Transaction<'static, Sqlite>,
-    sql: &str,
-    snapshot_id: i64,
+    sql: String,
     rows: &[(u64, RollRecord)],
 ) -> Result<(), sqlx::Error> {
-    let mut query = sqlx::query(AssertSqlSafe(sql.to_owned()));
+    let mut query = sqlx::query(AssertSqlSafe(sql));
     for (line, r) in rows {
         query = query
-            .bind(snapshot_id)
             .bind(*line as i64)
             .bind(r.clave_elector.as_str())
             .bind(r.curp.as_deref())
             .bind(r.given_names.as_str())
             .bind(r.paternal_surname.as_str())
             .bind(r.maternal_surname.as_str())
-            .bind(r.sex.letter().to_string())
+            .bind(match r.sex {
+                apoyo_domain::Sex::H => "H",
+                apoyo_domain::Sex::M => "M",
+            })
             .bind(r.birth_date.to_string())
             .bind(i64::from(r.state))
             .bind(i64::from(r.municipality))
@@ -321,86 +323,90 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.kind() == ErrorKind::UniqueViolation)
 }
 
-/// After a batch hit a uniqueness rule, inserts its rows one by one to find and
-/// explain each offending row (SQLite undoes only the failed statement).
-async fn explain_duplicates(
+/// Rows that break a uniqueness rule, one problem per row, in the order that explains
+/// best: the same credential (CIC), then the same clave and emisión, then a second
+/// current credential of the citizen. Runs only when a rule is broken.
+async fn find_duplicates(
     tx: &mut Transaction<'static, Sqlite>,
     snapshot_id: i64,
-    rows: &[(u64, RollRecord)],
-    errors: &mut Vec<RowError>,
-) -> Result<(), sqlx::Error> {
-    let single = insert_sql(1);
-    for row in rows {
-        match insert_rows(tx, &single, snapshot_id, std::slice::from_ref(row)).await {
-            Ok(()) => {}
-            Err(e) if is_unique_violation(&e) => {
-                errors.push(explain_duplicate(tx, snapshot_id, row).await?);
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
+) -> Result<Vec<RowError>, sqlx::Error> {
+    let table = records_table(snapshot_id);
+    let limit = (MAX_REPORTED_ROW_ERRORS + 1) as i64;
+    let mut errors: Vec<RowError> = Vec::new();
+    let mut reported = std::collections::HashSet::new();
 
-async fn explain_duplicate(
-    tx: &mut Transaction<'static, Sqlite>,
-    snapshot_id: i64,
-    (line, r): &(u64, RollRecord),
-) -> Result<RowError, sqlx::Error> {
-    // SQLite names only one of the violated indexes; ask in the order that explains
-    // best: the same credential (CIC), then the same clave and emisión, then a
-    // second current credential of the citizen.
-    if let Some(cic) = r.cic.as_deref() {
-        let first: Option<i64> =
-            sqlx::query_scalar("SELECT line FROM roll_records WHERE snapshot_id = ? AND cic = ?")
-                .bind(snapshot_id)
-                .bind(cic)
-                .fetch_optional(&mut **tx)
-                .await?;
-        if let Some(first) = first {
-            return Ok(RowError {
-                line: *line,
-                column: "cic",
-                problem: format!("credential with CIC {cic} appears twice (first at line {first})"),
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT r.line, r.cic, f.first FROM {table} r JOIN \
+         (SELECT cic, MIN(line) AS first FROM {table} WHERE cic IS NOT NULL GROUP BY cic HAVING COUNT(*) > 1) f \
+         ON f.cic = r.cic WHERE r.line <> f.first ORDER BY r.line LIMIT ?"
+    )))
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (line, cic, first) in rows {
+        reported.insert(line);
+        errors.push(RowError {
+            line: line as u64,
+            column: "cic",
+            problem: format!("credential with CIC {cic} appears twice (first at line {first})"),
+        });
+    }
+
+    let rows: Vec<(i64, String, i64, i64)> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT r.line, r.clave_elector, r.issue_number, f.first FROM {table} r JOIN \
+         (SELECT clave_elector, issue_number, MIN(line) AS first FROM {table} \
+          GROUP BY clave_elector, issue_number HAVING COUNT(*) > 1) f \
+         ON f.clave_elector = r.clave_elector AND f.issue_number = r.issue_number \
+         WHERE r.line <> f.first ORDER BY r.line LIMIT ?"
+    )))
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (line, clave, issue, first) in rows {
+        if reported.insert(line) {
+            errors.push(RowError {
+                line: line as u64,
+                column: "emision",
+                problem: format!("credential {clave} with emisión {issue:02} appears twice (first at line {first})"),
             });
         }
     }
-    let first: Option<i64> = sqlx::query_scalar(
-        "SELECT line FROM roll_records WHERE snapshot_id = ? AND clave_elector = ? AND issue_number = ?",
-    )
-    .bind(snapshot_id)
-    .bind(r.clave_elector.as_str())
-    .bind(i64::from(r.issue_number))
-    .fetch_optional(&mut **tx)
+
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT r.line, r.clave_elector, f.first FROM {table} r JOIN \
+         (SELECT clave_elector, MIN(line) AS first FROM {table} WHERE status <> 'reemplazada' \
+          GROUP BY clave_elector HAVING COUNT(*) > 1) f \
+         ON f.clave_elector = r.clave_elector \
+         WHERE r.status <> 'reemplazada' AND r.line <> f.first ORDER BY r.line LIMIT ?"
+    )))
+    .bind(limit)
+    .fetch_all(&mut **tx)
     .await?;
-    if let Some(first) = first {
-        return Ok(RowError {
-            line: *line,
-            column: "emision",
-            problem: format!(
-                "credential {} with emisión {:02} appears twice (first at line {first})",
-                r.clave_elector, r.issue_number
-            ),
-        });
+    for (line, clave, first) in rows {
+        if reported.insert(line) {
+            errors.push(RowError {
+                line: line as u64,
+                column: "situacion",
+                problem: format!(
+                    "citizen {clave} has two current credentials; all but one must be reemplazada (first at line {first})"
+                ),
+            });
+        }
     }
-    let first: Option<i64> = sqlx::query_scalar(
-        "SELECT line FROM roll_records WHERE snapshot_id = ? AND clave_elector = ? AND status <> 'reemplazada'",
-    )
-    .bind(snapshot_id)
-    .bind(r.clave_elector.as_str())
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(RowError {
-        line: *line,
-        column: "situacion",
-        problem: format!(
-            "citizen {} has two current credentials; all but one must be reemplazada{}",
-            r.clave_elector,
-            first
-                .map(|f| format!(" (first at line {f})"))
-                .unwrap_or_default()
-        ),
-    })
+    Ok(errors)
+}
+
+/// Builds the snapshot's indexes by sorting, once all rows are in. `false` when a
+/// uniqueness rule is broken (the caller then explains which rows break it).
+async fn build_indexes(tx: &mut Transaction<'static, Sqlite>, snapshot_id: i64) -> Result<bool, sqlx::Error> {
+    for (_, sql) in index_sql(snapshot_id) {
+        match sqlx::query(AssertSqlSafe(sql)).execute(&mut **tx).await {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
 }
 
 /// line, clave, emisión, and the current credential's line and emisión (if any).
@@ -412,14 +418,13 @@ async fn check_superseded(
     tx: &mut Transaction<'static, Sqlite>,
     snapshot_id: i64,
 ) -> Result<Vec<RowError>, sqlx::Error> {
-    let rows: Vec<SupersededProblem> = sqlx::query_as(
+    let table = records_table(snapshot_id);
+    let rows: Vec<SupersededProblem> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT r.line, r.clave_elector, r.issue_number, c.line, c.issue_number \
-         FROM roll_records r LEFT JOIN roll_records c \
-           ON c.snapshot_id = r.snapshot_id AND c.clave_elector = r.clave_elector AND c.status <> 'reemplazada' \
-         WHERE r.snapshot_id = ? AND r.status = 'reemplazada' AND (c.line IS NULL OR r.issue_number >= c.issue_number) \
-         ORDER BY r.line LIMIT ?",
-    )
-    .bind(snapshot_id)
+         FROM {table} r LEFT JOIN {table} c ON c.clave_elector = r.clave_elector AND c.status <> 'reemplazada' \
+         WHERE r.status = 'reemplazada' AND (c.line IS NULL OR r.issue_number >= c.issue_number) \
+         ORDER BY r.line LIMIT ?"
+    )))
     .bind((MAX_REPORTED_ROW_ERRORS + 1) as i64)
     .fetch_all(&mut **tx)
     .await?;
@@ -466,29 +471,23 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
 
+        sqlx::query(AssertSqlSafe(create_table_sql(snapshot_id))).execute(&mut *tx).await?;
+
         let (sender, mut receiver) = mpsc::channel::<Parsed>(4);
         let parser = tokio::task::spawn_blocking(move || parse_file(source, &sender));
 
-        let full_sql = insert_sql(ROWS_PER_STATEMENT);
+        let full_chunk_sql = insert_sql(snapshot_id, ROWS_PER_STATEMENT);
         let mut errors: Vec<RowError> = Vec::new();
         let mut inserted = 0u64;
         while let Some(batch) = receiver.recv().await {
             errors.extend(batch.errors);
             for chunk in batch.rows.chunks(ROWS_PER_STATEMENT) {
-                let partial;
                 let sql = if chunk.len() == ROWS_PER_STATEMENT {
-                    &full_sql
+                    full_chunk_sql.clone()
                 } else {
-                    partial = insert_sql(chunk.len());
-                    &partial
+                    insert_sql(snapshot_id, chunk.len())
                 };
-                match insert_rows(&mut tx, sql, snapshot_id, chunk).await {
-                    Ok(()) => {}
-                    Err(e) if is_unique_violation(&e) => {
-                        explain_duplicates(&mut tx, snapshot_id, chunk, &mut errors).await?;
-                    }
-                    Err(e) => return Err(e.into()),
-                }
+                insert_rows(&mut tx, sql, chunk).await?;
                 inserted += chunk.len() as u64;
             }
             progress(inserted);
@@ -497,12 +496,13 @@ impl Store {
             }
         }
         drop(receiver);
-        let summary = parser.await.map_err(|e| {
-            ImportError::Io(std::io::Error::other(format!(
-                "the reader thread failed: {e}"
-            )))
-        })??;
+        let summary = parser
+            .await
+            .map_err(|e| ImportError::Io(std::io::Error::other(format!("the reader thread failed: {e}"))))??;
 
+        if !errors.is_empty() || !build_indexes(&mut tx, snapshot_id).await? {
+            errors.extend(find_duplicates(&mut tx, snapshot_id).await?);
+        }
         if errors.is_empty() {
             errors = check_superseded(&mut tx, snapshot_id).await?;
         }

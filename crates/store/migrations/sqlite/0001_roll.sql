@@ -14,37 +14,10 @@ CREATE TABLE roll_snapshots (
 
 CREATE UNIQUE INDEX roll_snapshots_one_active ON roll_snapshots (active) WHERE active = 1;
 
-CREATE TABLE roll_records (
-    snapshot_id INTEGER NOT NULL REFERENCES roll_snapshots (id) ON DELETE CASCADE,
-    line INTEGER NOT NULL,
-    clave_elector TEXT NOT NULL,
-    curp TEXT,
-    given_names TEXT NOT NULL,
-    paternal_surname TEXT NOT NULL,
-    maternal_surname TEXT NOT NULL,
-    sex TEXT NOT NULL,
-    birth_date TEXT NOT NULL,
-    state INTEGER NOT NULL,
-    municipality INTEGER NOT NULL,
-    section INTEGER NOT NULL,
-    model TEXT NOT NULL,
-    cic TEXT,
-    ocr TEXT,
-    citizen_id TEXT,
-    issue_number INTEGER NOT NULL,
-    expiry_year INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    removal_cause TEXT,
-    PRIMARY KEY (snapshot_id, line)
-);
-
--- Models D–H are looked up by CIC (then identificador or OCR compared); a CIC is one credential.
-CREATE UNIQUE INDEX roll_records_cic ON roll_records (snapshot_id, cic) WHERE cic IS NOT NULL;
--- Models A–C by clave + emisión (then OCR compared); the clave is also the citizen's identity
--- for duplicate rules, served by this index's prefix.
-CREATE UNIQUE INDEX roll_records_clave_issue ON roll_records (snapshot_id, clave_elector, issue_number);
--- A citizen has one current (not superseded) credential.
-CREATE UNIQUE INDEX roll_records_current ON roll_records (snapshot_id, clave_elector) WHERE status <> 'reemplazada';
+-- The records of each snapshot live in their own table, roll_records_<snapshot id>, created
+-- by the import (see src/roll_table.rs for its shape): rows are appended to an unindexed
+-- table and the indexes are built once at the end, by sorting, which is several times
+-- faster than maintaining them row by row; dropping a snapshot is dropping its table.
 
 -- Per-sección counts by situación, stored with the snapshot: thresholds and dispersion
 -- read them, and they map sección -> municipio.
