@@ -63,6 +63,11 @@ impl Default for Config {
     }
 }
 
+/// `APOYO_*` variables that are not fields: the log filter (`APOYO_LOG`, telemetry.rs) and
+/// the test oracle of crates/domain/tests/differential.rs (`APOYO_ORACLE_PYTHON`, set by
+/// .ci/run). Any other unknown `APOYO_*` variable is refused like an unknown file key.
+const NOT_CONFIGURATION: &[&str] = &["log", "oracle_python"];
+
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
 pub struct ConfigError(#[from] Box<figment::Error>);
@@ -76,7 +81,7 @@ impl Config {
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
             None => figment = figment.merge(Toml::file("apoyo.toml")),
         }
-        figment = figment.merge(Env::prefixed("APOYO_"));
+        figment = figment.merge(Env::prefixed("APOYO_").ignore(NOT_CONFIGURATION));
         figment.extract().map_err(|e| ConfigError(Box::new(e)))
     }
 
@@ -104,6 +109,8 @@ impl fmt::Debug for Config {
 }
 
 #[cfg(test)]
+// figment::Jail's closures return figment::Error, which is large; fine in tests.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
 

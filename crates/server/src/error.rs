@@ -27,6 +27,8 @@ pub enum ApiError {
     Conflict(String),
     #[error("rule: {0}")]
     Unprocessable(String),
+    #[error("request body over the limit")]
+    PayloadTooLarge,
     #[error("too many failed logins")]
     Throttled,
     #[error("internal error: {0}")]
@@ -42,7 +44,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, for programs: `bad_request`, `unauthenticated`, `forbidden`, `csrf`, `password_change_required`,
-    /// `not_found`, `conflict`, `unprocessable`, `throttled`, `internal`.
+    /// `not_found`, `conflict`, `unprocessable`, `payload_too_large`, `throttled`, `internal`.
     pub code: &'static str,
     /// Spanish, for people.
     pub message: String,
@@ -75,6 +77,11 @@ impl ApiError {
             Self::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", format!("No se encontró {}.", label_es(what))),
             Self::Conflict(message) => (StatusCode::CONFLICT, "conflict", message.clone()),
             Self::Unprocessable(message) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", message.clone()),
+            Self::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "El cuerpo de la solicitud es demasiado grande.".into(),
+            ),
             Self::Throttled => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "throttled",

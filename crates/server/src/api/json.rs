@@ -3,6 +3,7 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -20,6 +21,12 @@ where
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(request, state).await {
             Ok(axum::Json(value)) => Ok(Self(value)),
+            // Over `max_json_bytes` (DefaultBodyLimit): 413, not a malformed request.
+            Err(JsonRejection::BytesRejection(rejection))
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(ApiError::PayloadTooLarge)
+            }
             Err(rejection) => Err(ApiError::BadRequest(match rejection {
                 JsonRejection::MissingJsonContentType(_) => {
                     "Envíe el cuerpo como JSON (Content-Type: application/json).".into()

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use apoyo_store::{Actor, clock};
 
 use crate::api::dto::UserView;
+use crate::api::json::ApiJson;
 use crate::auth::{self, Auth, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
@@ -89,7 +90,7 @@ pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Json(request): Json<LoginRequest>,
+    ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     let client = client_address(&state, &headers, peer);
     let config = &state.config;
@@ -156,7 +157,7 @@ pub async fn logout(State(state): State<AppState>, auth: Auth) -> ApiResult<Resp
 pub async fn change_password(
     State(state): State<AppState>,
     auth: Auth,
-    Json(change): Json<PasswordChange>,
+    ApiJson(change): ApiJson<PasswordChange>,
 ) -> ApiResult<StatusCode> {
     let stored = state.store.password_hash(auth.user.id).await?.ok_or(ApiError::Unauthenticated)?;
     if !auth::verify_password(change.current_password, stored).await? {

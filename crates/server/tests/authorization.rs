@@ -1,0 +1,460 @@
+//! The authorization matrix: every endpoint of the OpenAPI document, called by every role
+//! and, for endpoints that take an id, with another aspirant's ids, with the exact status
+//! expected. The list of endpoints comes from `apoyo_server::openapi()`: an endpoint
+//! without a row here fails the test, so a new endpoint cannot slip by unreviewed.
+//!
+//! Columns: anonymous, administrator, Mesa de Control reviewer, aspirant A, A's collector,
+//! then aspirant A and A's collector with foreign ids: aspirant B and B's collector (B runs
+//! for another office of the same process), and a process and office in which neither A nor
+//! B takes part. Foreign ids must never answer 2xx, and no answer to A or A's collector may
+//! contain B's or the other process's data.
+//!
+//! Run with `-- --nocapture` to see the table.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use common::{Auth, Member, TestApp, World};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Caller {
+    Anonymous,
+    Admin,
+    Reviewer,
+    AspirantA,
+    CollectorA,
+}
+
+/// (who calls, with foreign ids, heading)
+const COLUMNS: [(Caller, bool, &str); 7] = [
+    (Caller::Anonymous, false, "anon"),
+    (Caller::Admin, false, "admin"),
+    (Caller::Reviewer, false, "reviewer"),
+    (Caller::AspirantA, false, "asp A"),
+    (Caller::CollectorA, false, "col A"),
+    (Caller::AspirantA, true, "A→B ids"),
+    (Caller::CollectorA, true, "colA→B ids"),
+];
+
+/// A valid body for the endpoint, so that what is tested is authorisation, not validation.
+#[derive(Clone, Copy, Debug)]
+enum Body {
+    None,
+    /// The caller's own email and password (the administrator's for the anonymous caller).
+    Login,
+    /// The caller's current password and a new one.
+    PasswordChange,
+    Process,
+    Office,
+    /// For the office of the process in the path.
+    Aspirant,
+    /// A person on the Lista Nominal no one has registered yet.
+    Collector,
+    Staff,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Session {
+    /// The caller's long-lived session.
+    Main,
+    /// A session opened just for this call (logout ends it).
+    Fresh,
+}
+
+struct Row {
+    method: &'static str,
+    /// As in the OpenAPI document.
+    path: &'static str,
+    /// With placeholders {process}, {office}, {aspirant}, {collector} (A's collector
+    /// itself) and {collector2} (A's other collector, the target of (de)activation).
+    target: &'static str,
+    body: Body,
+    session: Session,
+    /// One per column; `None` = not applicable (no id to swap).
+    expect: [Option<u16>; 7],
+}
+
+/// Expectations for an endpoint without ids.
+const fn plain(
+    anon: u16,
+    admin: u16,
+    reviewer: u16,
+    aspirant: u16,
+    collector: u16,
+) -> [Option<u16>; 7] {
+    [
+        Some(anon),
+        Some(admin),
+        Some(reviewer),
+        Some(aspirant),
+        Some(collector),
+        None,
+        None,
+    ]
+}
+
+/// Expectations for an endpoint with an id, then with foreign ids as A and as A's collector.
+const fn with_ids(
+    anon: u16,
+    admin: u16,
+    reviewer: u16,
+    aspirant: u16,
+    collector: u16,
+    foreign_aspirant: u16,
+    foreign_collector: u16,
+) -> [Option<u16>; 7] {
+    [
+        Some(anon),
+        Some(admin),
+        Some(reviewer),
+        Some(aspirant),
+        Some(collector),
+        Some(foreign_aspirant),
+        Some(foreign_collector),
+    ]
+}
+
+const fn row(
+    method: &'static str,
+    path: &'static str,
+    target: &'static str,
+    body: Body,
+    expect: [Option<u16>; 7],
+) -> Row {
+    Row {
+        method,
+        path,
+        target,
+        body,
+        session: Session::Main,
+        expect,
+    }
+}
+
+#[rustfmt::skip]
+const TABLE: &[Row] = &[
+    row("GET", "/healthz", "/healthz", Body::None, plain(200, 200, 200, 200, 200)),
+    row("GET", "/readyz", "/readyz", Body::None, plain(200, 200, 200, 200, 200)),
+    row("POST", "/api/v1/session", "/api/v1/session", Body::Login, plain(200, 200, 200, 200, 200)),
+    row("GET", "/api/v1/session", "/api/v1/session", Body::None, plain(401, 200, 200, 200, 200)),
+    row("PUT", "/api/v1/session/password", "/api/v1/session/password", Body::PasswordChange, plain(401, 204, 204, 204, 204)),
+    Row { session: Session::Fresh, ..row("DELETE", "/api/v1/session", "/api/v1/session", Body::None, plain(401, 204, 204, 204, 204)) },
+    row("POST", "/api/v1/processes", "/api/v1/processes", Body::Process, plain(401, 201, 403, 403, 403)),
+    row("GET", "/api/v1/processes", "/api/v1/processes", Body::None, plain(401, 200, 200, 200, 200)),
+    row("GET", "/api/v1/processes/{id}", "/api/v1/processes/{process}", Body::None, with_ids(401, 200, 200, 200, 200, 404, 404)),
+    row("POST", "/api/v1/processes/{id}/offices", "/api/v1/processes/{process}/offices", Body::Office, with_ids(401, 201, 403, 403, 403, 403, 403)),
+    row("GET", "/api/v1/processes/{id}/offices", "/api/v1/processes/{process}/offices", Body::None, with_ids(401, 200, 200, 200, 200, 404, 404)),
+    row("GET", "/api/v1/offices/{id}", "/api/v1/offices/{office}", Body::None, with_ids(401, 200, 200, 200, 200, 404, 404)),
+    row("POST", "/api/v1/processes/{id}/aspirants", "/api/v1/processes/{process}/aspirants", Body::Aspirant, with_ids(401, 201, 403, 403, 403, 403, 403)),
+    row("GET", "/api/v1/processes/{id}/aspirants", "/api/v1/processes/{process}/aspirants", Body::None, with_ids(401, 200, 200, 403, 403, 403, 403)),
+    row("GET", "/api/v1/aspirants/{id}", "/api/v1/aspirants/{aspirant}", Body::None, with_ids(401, 200, 200, 200, 200, 404, 404)),
+    row("POST", "/api/v1/aspirants/{id}/collectors", "/api/v1/aspirants/{aspirant}/collectors", Body::Collector, with_ids(401, 201, 403, 201, 403, 404, 404)),
+    row("GET", "/api/v1/aspirants/{id}/collectors", "/api/v1/aspirants/{aspirant}/collectors", Body::None, with_ids(401, 200, 200, 200, 403, 404, 404)),
+    row("GET", "/api/v1/collectors/{id}", "/api/v1/collectors/{collector}", Body::None, with_ids(401, 200, 200, 200, 200, 404, 404)),
+    row("POST", "/api/v1/collectors/{id}/deactivate", "/api/v1/collectors/{collector2}/deactivate", Body::None, with_ids(401, 200, 403, 200, 403, 404, 404)),
+    row("POST", "/api/v1/collectors/{id}/activate", "/api/v1/collectors/{collector2}/activate", Body::None, with_ids(401, 200, 403, 200, 403, 404, 404)),
+    row("POST", "/api/v1/users", "/api/v1/users", Body::Staff, plain(401, 201, 403, 403, 403)),
+    row("GET", "/api/v1/users", "/api/v1/users", Body::None, plain(401, 200, 403, 403, 403)),
+    row("GET", "/api/v1/roll/snapshots", "/api/v1/roll/snapshots", Body::None, plain(401, 200, 200, 403, 403)),
+    row("GET", "/api/v1/audit", "/api/v1/audit", Body::None, plain(401, 200, 403, 403, 403)),
+];
+
+/// (method, path) of every operation in the OpenAPI document.
+fn documented_endpoints() -> BTreeSet<(String, String)> {
+    let document = serde_json::to_value(apoyo_server::openapi()).unwrap();
+    let mut endpoints = BTreeSet::new();
+    for (path, item) in document["paths"]
+        .as_object()
+        .expect("the document has paths")
+    {
+        for method in [
+            "get", "put", "post", "delete", "options", "head", "patch", "trace",
+        ] {
+            if item.get(method).is_some() {
+                endpoints.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    endpoints
+}
+
+#[test]
+fn every_documented_endpoint_has_a_row_and_every_row_an_endpoint() {
+    let documented = documented_endpoints();
+    assert!(documented.len() >= 20, "{documented:?}");
+    let mut tabled = BTreeSet::new();
+    for row in TABLE {
+        assert!(
+            tabled.insert((row.method.to_owned(), row.path.to_owned())),
+            "{} {} twice in the table",
+            row.method,
+            row.path
+        );
+        let has_id = row.path.contains('{');
+        assert_eq!(
+            row.target.contains('{'),
+            has_id,
+            "{} {}",
+            row.method,
+            row.path
+        );
+        for (i, expected) in row.expect.iter().enumerate() {
+            let foreign = COLUMNS[i].1;
+            assert_eq!(
+                expected.is_some(),
+                !foreign || has_id,
+                "{} {}: column {}",
+                row.method,
+                row.path,
+                COLUMNS[i].2
+            );
+            if foreign {
+                assert!(
+                    expected.is_none_or(|s| s >= 400),
+                    "{} {}: foreign ids must be refused",
+                    row.method,
+                    row.path
+                );
+            }
+        }
+    }
+    let missing: Vec<_> = documented.difference(&tabled).collect();
+    let stale: Vec<_> = tabled.difference(&documented).collect();
+    assert!(
+        missing.is_empty() && stale.is_empty(),
+        "the authorization table in crates/server/tests/authorization.rs is out of date.\n\
+         Endpoints without a row (add one with the expected status for every role): {missing:?}\n\
+         Rows for endpoints no longer in the API: {stale:?}"
+    );
+}
+
+/// The ids a placeholder stands for, for one column.
+struct Ids {
+    process: i64,
+    office: i64,
+    aspirant: i64,
+    collector: i64,
+    collector2: i64,
+}
+
+fn target(template: &str, ids: &Ids) -> String {
+    template
+        .replace("{process}", &ids.process.to_string())
+        .replace("{office}", &ids.office.to_string())
+        .replace("{aspirant}", &ids.aspirant.to_string())
+        .replace("{collector2}", &ids.collector2.to_string())
+        .replace("{collector}", &ids.collector.to_string())
+}
+
+fn error_code(status: u16) -> &'static str {
+    match status {
+        401 => "unauthenticated",
+        403 => "forbidden",
+        404 => "not_found",
+        _ => "",
+    }
+}
+
+#[tokio::test]
+async fn every_endpoint_with_every_role_and_foreign_ids() {
+    let app = TestApp::start().await;
+    let world = World::build(&app).await;
+    let mut members: Vec<(Caller, Member)> = vec![
+        (Caller::Admin, world.admin.clone()),
+        (Caller::Reviewer, world.reviewer.clone()),
+        (Caller::AspirantA, world.a.clone()),
+        (Caller::CollectorA, world.col_a.clone()),
+    ];
+    let own = Ids {
+        process: world.process_id,
+        office: world.office_a,
+        aspirant: world.aspirant_a,
+        collector: world.col_a_id,
+        collector2: world.col_a2_id,
+    };
+    let foreign = Ids {
+        process: world.other_process_id,
+        office: world.other_office,
+        aspirant: world.aspirant_b,
+        collector: world.col_b_id,
+        collector2: world.col_b_id,
+    };
+    // What A and A's collector must never see.
+    let secrets = [
+        world.b.account.email.as_str(),
+        world.b_name.as_str(),
+        world.col_b.account.email.as_str(),
+        world.col_b_name.as_str(),
+        world.col_b_clave.as_str(),
+        world.other_process_name.as_str(),
+    ];
+
+    let mut table = String::new();
+    let _ = write!(table, "{:<7}{:<36}", "", "endpoint");
+    for (_, _, heading) in COLUMNS {
+        let _ = write!(table, "{heading:>11}");
+    }
+    table.push('\n');
+    let mut failures = Vec::new();
+
+    for row in TABLE {
+        let _ = write!(table, "{:<7}{:<36}", row.method, row.path);
+        for (column, (caller, is_foreign, heading)) in COLUMNS.iter().enumerate() {
+            let Some(expected) = row.expect[column] else {
+                let _ = write!(table, "{:>11}", "-");
+                continue;
+            };
+            let ids = if *is_foreign { &foreign } else { &own };
+            let member = members
+                .iter()
+                .find(|(c, _)| c == caller)
+                .map(|(_, m)| m.clone());
+            let auth = match (&member, row.session) {
+                (None, _) => Auth::None,
+                (Some(m), Session::Main) => m.session.bearer(),
+                (Some(m), Session::Fresh) => app
+                    .login(&m.account.email, &m.account.password)
+                    .await
+                    .bearer(),
+            };
+            let mut new_password = None;
+            let body = match row.body {
+                Body::None => None,
+                Body::Login => {
+                    let account = member.as_ref().map_or(&world.admin.account, |m| &m.account);
+                    Some(json!({"email": account.email, "password": account.password}))
+                }
+                Body::PasswordChange => {
+                    let current = member
+                        .as_ref()
+                        .map_or(String::new(), |m| m.account.password.clone());
+                    let new = format!("matriz-{}-{}", app.unique(), heading.len());
+                    new_password = Some(new.clone());
+                    Some(json!({"current_password": current, "new_password": new}))
+                }
+                Body::Process => {
+                    Some(app.process_body(&format!("Proceso de la matriz {}", app.unique())))
+                }
+                Body::Office => Some(
+                    app.ayuntamiento_body(&format!("Ayuntamiento de Lerdo {}", app.unique()), 12),
+                ),
+                Body::Aspirant => Some(json!({
+                    "office_id": ids.office,
+                    "name": format!("Aspirante de la matriz {}", app.unique()),
+                    "email": app.unique_email("matriz-aspirante"),
+                })),
+                Body::Collector => {
+                    Some(app.collector_body(&format!("Auxiliar de la matriz {}", app.unique())))
+                }
+                Body::Staff => Some(json!({
+                    "email": app.unique_email("matriz-revisor"),
+                    "name": "Revisor de la matriz",
+                    "role": "reviewer",
+                })),
+            };
+            let method = Method::from_bytes(row.method.as_bytes()).unwrap();
+            let path = target(row.target, ids);
+            let reply = app.call(method, &path, &auth, body.as_ref()).await;
+
+            let mut problems = Vec::new();
+            if reply.status != expected {
+                problems.push(format!("status {} (expected {expected})", reply.status));
+            } else if expected >= 400 && reply.code() != error_code(expected) {
+                problems.push(format!(
+                    "error code {:?} (expected {:?})",
+                    reply.code(),
+                    error_code(expected)
+                ));
+            }
+            if matches!(caller, Caller::AspirantA | Caller::CollectorA) {
+                for secret in secrets {
+                    if reply.text.contains(secret) {
+                        problems.push(format!("the answer reveals {secret:?}"));
+                    }
+                }
+            }
+            let cell = if problems.is_empty() {
+                reply.status.to_string()
+            } else {
+                format!("{}≠{expected}", reply.status)
+            };
+            let _ = write!(table, "{cell:>11}");
+            if !problems.is_empty() {
+                failures.push(format!(
+                    "{} {path} as {heading}: {}: {}",
+                    row.method,
+                    problems.join("; "),
+                    reply.text
+                ));
+            }
+            if let (Some(new), 204, Some(caller)) =
+                (new_password, reply.status, member.map(|_| *caller))
+            {
+                if let Some((_, m)) = members.iter_mut().find(|(c, _)| *c == caller) {
+                    m.account.password = new;
+                }
+            }
+        }
+        table.push('\n');
+    }
+    println!("{table}");
+    assert!(
+        failures.is_empty(),
+        "authorization matrix:\n{table}\n{} problem(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+
+    // Nothing that belongs to B changed: B's collector is active and still logged in, and
+    // B has no collectors but their own.
+    let admin = world.admin.session.bearer();
+    let b_collectors = app
+        .get(
+            &format!("/api/v1/aspirants/{}/collectors", world.aspirant_b),
+            &admin,
+        )
+        .await
+        .expect(200);
+    let listed: Vec<(i64, bool)> = b_collectors
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_i64().unwrap(), c["active"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(listed, [(world.col_b_id, true)]);
+    app.get("/api/v1/session", &world.col_b.session.bearer())
+        .await
+        .expect(200);
+    let offices = app
+        .get(
+            &format!("/api/v1/processes/{}/offices", world.other_process_id),
+            &admin,
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        offices.body.as_array().map(Vec::len),
+        Some(1),
+        "no office was added to the other process"
+    );
+    let aspirants = app
+        .get(
+            &format!("/api/v1/processes/{}/aspirants", world.other_process_id),
+            &admin,
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        aspirants.body,
+        Value::Array(Vec::new()),
+        "no aspirant was added to the other process"
+    );
+}
