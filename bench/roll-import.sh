@@ -37,6 +37,18 @@ CSV_BYTES=$(stat -c %s "$WORK/roll.csv")
 
 timed import "$APOYO" roll --data-dir "$WORK/apoyo" import "$WORK/roll.csv" --cut-date "$CUT" >/dev/null
 APOYO_DB=$(du -cb "$WORK"/apoyo/apoyo.sqlite3* | tail -1 | cut -f1)
+# The imported counts per municipio against the public table's shares (the generator's target).
+"$APOYO" roll --data-dir "$WORK/apoyo" show "lista-nominal-$CUT" --json > "$WORK/show.json"
+python3 - "$WORK/show.json" crates/synth/data/durango_municipios.csv <<'PY'
+import csv, json, sys
+show = json.load(open(sys.argv[1]))
+public = {int(r["ine_municipio"]): int(r["lista_nominal_2022"]) for r in csv.DictReader(open(sys.argv[2]))}
+got = {m["municipality"]: m["lista_nominal"] for m in show["municipalities"]}
+total_public, total_got = sum(public.values()), sum(got.values())
+worst = max(public, key=lambda m: abs(public[m] / total_public - got.get(m, 0) / total_got))
+delta = abs(public[worst] / total_public - got.get(worst, 0) / total_got) * 100
+print(f"municipios imported: {len(got)}; largest gap to the public table's share: {delta:.3f} percentage points (municipio {worst})")
+PY
 
 # The baseline: the roll_records table of migration 0001 without the two bookkeeping
 # columns (snapshot_id, line) the CSV does not carry, the same three unique indexes,

@@ -10,7 +10,12 @@ use clap::{Args, Subcommand};
 
 #[derive(Debug, Args)]
 pub(crate) struct AdminArgs {
-    #[arg(long, env = "APOYO_DATA_DIR", default_value = "apoyo-data", global = true)]
+    #[arg(
+        long,
+        env = "APOYO_DATA_DIR",
+        default_value = "apoyo-data",
+        global = true
+    )]
     data_dir: PathBuf,
     #[command(subcommand)]
     command: AdminCommand,
@@ -38,10 +43,19 @@ pub(crate) fn run(args: AdminArgs) -> ExitCode {
                     let user = store
                         .create_user(
                             &Actor::system(),
-                            NewUser { email, name, role: Role::Admin, password_hash: hash, must_change_password: true },
+                            NewUser {
+                                email,
+                                name,
+                                role: Role::Admin,
+                                password_hash: hash,
+                                must_change_password: true,
+                            },
                         )
                         .await?;
-                    println!("Administrator {} created. One-time password: {password}", user.email);
+                    println!(
+                        "Administrator {} created. One-time password: {password}",
+                        user.email
+                    );
                     println!("It must be changed at first login.");
                 }
             }

@@ -17,7 +17,8 @@ use apoyo_domain::roll::RollStatus;
 use apoyo_domain::threshold::{DispersionRule, ThresholdRule};
 use apoyo_server::{App, Config, auth, shutdown_signal, telemetry};
 use apoyo_store::{
-    Actor, ImportOptions, NewAspirant, NewCollector, NewOffice, NewProcess, NewUser, OfficeKind, ProcessKind, Store,
+    Actor, ImportOptions, NewAspirant, NewCollector, NewOffice, NewProcess, NewUser, OfficeKind,
+    ProcessKind, Store,
 };
 use apoyo_synth::{RollConfig, RollGenerator, durango_territory};
 use clap::Args;
@@ -72,32 +73,50 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
 
 async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
     let app = App::with_store(config, store).await?;
-    println!("\napoyo demo escuchando en http://{}  (API: /api/docs)  — Ctrl-C para terminar.", app.address);
+    println!(
+        "\napoyo demo escuchando en http://{}  (API: /api/docs)  — Ctrl-C para terminar.",
+        app.address
+    );
     app.serve(shutdown_signal()).await?;
     Ok(())
 }
 
 fn today() -> Date {
     let now = time::OffsetDateTime::now_utc().date();
-    Date::new(now.year(), u8::from(now.month()), now.day()).unwrap_or_else(|| Date::from_days_since_epoch(0))
+    Date::new(now.year(), u8::from(now.month()), now.day())
+        .unwrap_or_else(|| Date::from_days_since_epoch(0))
 }
 
 async fn prepare(store: &Store, args: &DemoArgs) -> anyhow::Result<()> {
     let roll_config = RollConfig::durango(args.voters, SEED);
     if store.roll_snapshot_detail(SNAPSHOT_NAME).await.is_err() {
         let path = args.data_dir.join("demo-roll.csv");
-        eprintln!("Generando una Lista Nominal sintética de {} ciudadanos en {} …", args.voters, path.display());
-        let file = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        eprintln!(
+            "Generando una Lista Nominal sintética de {} ciudadanos en {} …",
+            args.voters,
+            path.display()
+        );
+        let file =
+            File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
         apoyo_synth::write_roll(&roll_config, file)?;
         eprintln!("Importándola …");
         let source = BufReader::new(File::open(&path)?);
-        let options = ImportOptions { name: SNAPSHOT_NAME.into(), cut_date: roll_config.cut_date, activate: true };
+        let options = ImportOptions {
+            name: SNAPSHOT_NAME.into(),
+            cut_date: roll_config.cut_date,
+            activate: true,
+        };
         match store.import_roll(source, options, |_| {}).await {
             Ok(report) => eprintln!("{} registros importados.", report.rows),
             Err(error) => bail!("the demo roll did not import: {error}"),
         }
     }
-    if store.processes().await?.iter().any(|p| p.name == PROCESS_NAME) {
+    if store
+        .processes()
+        .await?
+        .iter()
+        .any(|p| p.name == PROCESS_NAME)
+    {
         return Ok(());
     }
     create_world(store, &args.data_dir, &roll_config).await
@@ -112,7 +131,11 @@ struct Account {
     note: String,
 }
 
-async fn create_world(store: &Store, data_dir: &Path, roll_config: &RollConfig) -> anyhow::Result<()> {
+async fn create_world(
+    store: &Store,
+    data_dir: &Path,
+    roll_config: &RollConfig,
+) -> anyhow::Result<()> {
     let actor = Actor::system();
     let today = today();
     let process = store
@@ -126,7 +149,10 @@ async fn create_world(store: &Store, data_dir: &Path, roll_config: &RollConfig) 
                 grace_hours: 24,
                 roll_snapshot: SNAPSHOT_NAME.into(),
                 // Sierra municipios, for illustration: not an official list.
-                paper_municipalities: [2u16, 14, 20, 24, 35, 38].iter().map(|m| (10u8, *m)).collect(),
+                paper_municipalities: [2u16, 14, 20, 24, 35, 38]
+                    .iter()
+                    .map(|m| (10u8, *m))
+                    .collect(),
             },
         )
         .await?;
@@ -146,7 +172,10 @@ async fn create_world(store: &Store, data_dir: &Path, roll_config: &RollConfig) 
                     // 1 % of the territory's Lista Nominal, as the IEPC's 2022 figures suggest;
                     // half of the secciones with at least 0.5 % of their roll.
                     threshold: ThresholdRule::Percent(100),
-                    dispersion: DispersionRule { min_sections_bp: 5_000, min_support_bp: 50 },
+                    dispersion: DispersionRule {
+                        min_sections_bp: 5_000,
+                        min_support_bp: 50,
+                    },
                 },
             )
             .await?;
@@ -156,8 +185,16 @@ async fn create_world(store: &Store, data_dir: &Path, roll_config: &RollConfig) 
     let mut accounts = Vec::new();
     let make_password = auth::random_password;
     for (role, email, name) in [
-        (Role::Admin, "admin@demo.apoyo.test", "Administración del OPL (demo)"),
-        (Role::Reviewer, "revision@demo.apoyo.test", "Mesa de Control (demo)"),
+        (
+            Role::Admin,
+            "admin@demo.apoyo.test",
+            "Administración del OPL (demo)",
+        ),
+        (
+            Role::Reviewer,
+            "revision@demo.apoyo.test",
+            "Mesa de Control (demo)",
+        ),
     ] {
         let password = make_password();
         store
@@ -172,7 +209,13 @@ async fn create_world(store: &Store, data_dir: &Path, roll_config: &RollConfig) 
                 },
             )
             .await?;
-        accounts.push(Account { role, email: email.into(), name: name.into(), password, note: String::new() });
+        accounts.push(Account {
+            role,
+            email: email.into(),
+            name: name.into(),
+            password,
+            note: String::new(),
+        });
     }
 
     // Collectors must be real people of the roll: take lista_nominal citizens of each municipio.
@@ -185,7 +228,10 @@ async fn create_world(store: &Store, data_dir: &Path, roll_config: &RollConfig) 
             let records = generator.records(index);
             if let Some(current) = records.last() {
                 if current.status == RollStatus::ListaNominal && current.municipality == municipio {
-                    let name = format!("{} {} {}", current.given_names, current.paternal_surname, current.maternal_surname);
+                    let name = format!(
+                        "{} {} {}",
+                        current.given_names, current.paternal_surname, current.maternal_surname
+                    );
                     return Some((current.clave_elector.clone(), name.trim().to_owned()));
                 }
             }
@@ -214,10 +260,25 @@ async fn create_world(store: &Store, data_dir: &Path, roll_config: &RollConfig) 
             )
             .await?;
         // Demo accounts are ready to use; real ones must change their one-time password.
-        store.set_password(&actor, aspirant.user_id, &auth::hash_password(password.clone()).await?, None).await?;
-        accounts.push(Account { role: Role::Aspirant, email, name: name.into(), password, note: format!("aspirant_id {}", aspirant.id) });
+        store
+            .set_password(
+                &actor,
+                aspirant.user_id,
+                &auth::hash_password(password.clone()).await?,
+                None,
+            )
+            .await?;
+        accounts.push(Account {
+            role: Role::Aspirant,
+            email,
+            name: name.into(),
+            password,
+            note: format!("aspirant_id {}", aspirant.id),
+        });
         for n in 1..=2 {
-            let Some((clave, person)) = collector_for(municipio) else { break };
+            let Some((clave, person)) = collector_for(municipio) else {
+                break;
+            };
             let password = make_password();
             let email = format!("{key}-aux{n}@demo.apoyo.test");
             let collector = store
@@ -232,7 +293,14 @@ async fn create_world(store: &Store, data_dir: &Path, roll_config: &RollConfig) 
                     },
                 )
                 .await?;
-            store.set_password(&actor, collector.user_id, &auth::hash_password(password.clone()).await?, None).await?;
+            store
+                .set_password(
+                    &actor,
+                    collector.user_id,
+                    &auth::hash_password(password.clone()).await?,
+                    None,
+                )
+                .await?;
             accounts.push(Account {
                 role: Role::Collector,
                 email,
@@ -254,25 +322,52 @@ fn write_accounts(data_dir: &Path, accounts: &[Account]) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(&path).with_context(|| format!("cannot write {}", path.display()))?;
-    writeln!(file, "# Cuentas de la demostración de apoyo (datos sintéticos). No use estas cuentas en producción.")?;
+    let mut file = options
+        .open(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    writeln!(
+        file,
+        "# Cuentas de la demostración de apoyo (datos sintéticos). No use estas cuentas en producción."
+    )?;
     writeln!(file, "# rol\tcorreo\tcontraseña\tnombre\tnota")?;
     for a in accounts {
-        writeln!(file, "{}\t{}\t{}\t{}\t{}", a.role.label_es(), a.email, a.password, a.name, a.note)?;
+        writeln!(
+            file,
+            "{}\t{}\t{}\t{}\t{}",
+            a.role.label_es(),
+            a.email,
+            a.password,
+            a.name,
+            a.note
+        )?;
     }
     Ok(())
 }
 
 fn print_accounts(data_dir: &Path, config: &Config) -> anyhow::Result<()> {
     let path = data_dir.join(ACCOUNTS_FILE);
-    let text = fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    println!("\nDemostración lista en {} (proceso «{PROCESS_NAME}»).", data_dir.display());
-    println!("URL: {}   API navegable: {}/api/docs", config.public_url, config.public_url);
+    let text =
+        fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    println!(
+        "\nDemostración lista en {} (proceso «{PROCESS_NAME}»).",
+        data_dir.display()
+    );
+    println!(
+        "URL: {}   API navegable: {}/api/docs",
+        config.public_url, config.public_url
+    );
     println!("Cuentas (también en {}):", path.display());
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let fields: Vec<&str> = line.split('\t').collect();
         if let [role, email, password, name, note] = fields.as_slice() {
-            println!("  {role:<24} {email:<34} {password:<18} {name}{}", if note.is_empty() { String::new() } else { format!(" ({note})") });
+            println!(
+                "  {role:<24} {email:<34} {password:<18} {name}{}",
+                if note.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({note})")
+                }
+            );
         }
     }
     Ok(())

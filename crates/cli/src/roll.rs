@@ -83,8 +83,10 @@ fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         config.cut_date = cut;
     }
     let started = Instant::now();
-    let file = File::create(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
-    let summary = apoyo_synth::write_roll(&config, file).with_context(|| format!("cannot write {}", args.out.display()))?;
+    let file =
+        File::create(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let summary = apoyo_synth::write_roll(&config, file)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
     let seconds = started.elapsed().as_secs_f64();
     let mut out = io::stdout().lock();
     writeln!(
@@ -103,10 +105,16 @@ fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     )?;
     if let Some(path) = args.capture_set {
         let capture = apoyo_synth::CaptureConfig::durango_example(args.supports, args.seed);
-        let file = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        let file =
+            File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
         let summary = apoyo_synth::write_capture_set(&config, &capture, io::BufWriter::new(file))
             .with_context(|| format!("cannot write {}", path.display()))?;
-        writeln!(out, "Wrote {}: {} supports with their expected outcomes.", path.display(), summary.supports)?;
+        writeln!(
+            out,
+            "Wrote {}: {} supports with their expected outcomes.",
+            path.display(),
+            summary.supports
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 fn apoyo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_apoyo")).args(args).output().expect("run apoyo")
+    Command::new(env!("CARGO_BIN_EXE_apoyo"))
+        .args(args)
+        .output()
+        .expect("run apoyo")
 }
 
 fn ok(output: &Output) -> String {
@@ -26,7 +29,16 @@ fn ok(output: &Output) -> String {
 fn generate(dir: &Path, name: &str, voters: u32, seed: u32) -> String {
     let path = dir.join(name);
     let path_text = path.to_str().unwrap().to_owned();
-    ok(&apoyo(&["roll", "generate", "--voters", &voters.to_string(), "--seed", &seed.to_string(), "--out", &path_text]));
+    ok(&apoyo(&[
+        "roll",
+        "generate",
+        "--voters",
+        &voters.to_string(),
+        "--seed",
+        &seed.to_string(),
+        "--out",
+        &path_text,
+    ]));
     path_text
 }
 
@@ -46,12 +58,33 @@ fn generated_rolls_are_deterministic_and_import_with_the_public_proportions() {
 
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
-    let out = ok(&apoyo(&["roll", "--data-dir", data, "import", &a, "--cut-date", "2024-08-31", "--name", "corte"]));
+    let out = ok(&apoyo(&[
+        "roll",
+        "--data-dir",
+        data,
+        "import",
+        &a,
+        "--cut-date",
+        "2024-08-31",
+        "--name",
+        "corte",
+    ]));
     assert!(out.contains("It is now the active snapshot"), "{out}");
-    let detail: Value = serde_json::from_str(&ok(&apoyo(&["roll", "--data-dir", data, "show", "corte", "--json"]))).unwrap();
+    let detail: Value = serde_json::from_str(&ok(&apoyo(&[
+        "roll",
+        "--data-dir",
+        data,
+        "show",
+        "corte",
+        "--json",
+    ])))
+    .unwrap();
     let municipalities = detail["municipalities"].as_array().unwrap();
     assert_eq!(municipalities.len(), 39);
-    let total: f64 = municipalities.iter().map(|m| m["lista_nominal"].as_f64().unwrap()).sum();
+    let total: f64 = municipalities
+        .iter()
+        .map(|m| m["lista_nominal"].as_f64().unwrap())
+        .sum();
     // Every municipio's share of the Lista Nominal follows the public table (2022 roll).
     let table = include_str!("../../synth/data/durango_municipios.csv");
     let public: Vec<(i64, f64)> = table
@@ -64,7 +97,10 @@ fn generated_rolls_are_deterministic_and_import_with_the_public_proportions() {
         .collect();
     let public_total: f64 = public.iter().map(|(_, roll)| roll).sum();
     for (municipio, roll) in &public {
-        let generated = municipalities.iter().find(|m| m["municipality"] == *municipio).unwrap()["lista_nominal"]
+        let generated = municipalities
+            .iter()
+            .find(|m| m["municipality"] == *municipio)
+            .unwrap()["lista_nominal"]
             .as_f64()
             .unwrap();
         let (expected, actual) = (roll / public_total, generated / total);
@@ -82,7 +118,10 @@ fn generated_rolls_are_deterministic_and_import_with_the_public_proportions() {
         assert!(detail["totals"][key].as_i64().unwrap() > 0, "{key}");
     }
     let human = ok(&apoyo(&["roll", "--data-dir", data, "show", "corte"]));
-    assert!(human.contains("By situación") && human.contains("lista_nominal"), "{human}");
+    assert!(
+        human.contains("By situación") && human.contains("lista_nominal"),
+        "{human}"
+    );
 }
 
 #[test]
@@ -91,19 +130,42 @@ fn a_bad_file_is_refused_with_line_numbers_and_changes_nothing() {
     let good = generate(dir.path(), "good.csv", 2_000, 3);
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
-    ok(&apoyo(&["roll", "--data-dir", data, "import", &good, "--cut-date", "2024-08-31", "--name", "first"]));
+    ok(&apoyo(&[
+        "roll",
+        "--data-dir",
+        data,
+        "import",
+        &good,
+        "--cut-date",
+        "2024-08-31",
+        "--name",
+        "first",
+    ]));
 
     let text = std::fs::read_to_string(&good).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    lines[10] = lines[10].replacen(",H,", ",X,", 1).replacen(",M,", ",X,", 1);
+    lines[10] = lines[10]
+        .replacen(",H,", ",X,", 1)
+        .replacen(",M,", ",X,", 1);
     lines.push(lines[20].clone());
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, lines.join("\n")).unwrap();
-    let output = apoyo(&["roll", "--data-dir", data, "import", bad.to_str().unwrap(), "--cut-date", "2024-09-30"]);
+    let output = apoyo(&[
+        "roll",
+        "--data-dir",
+        data,
+        "import",
+        bad.to_str().unwrap(),
+        "--cut-date",
+        "2024-09-30",
+    ]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("line 11, column sexo"), "{stderr}");
-    assert!(stderr.contains(&format!("line {}, column cic", lines.len())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("line {}, column cic", lines.len())),
+        "{stderr}"
+    );
     assert!(stderr.contains("nothing was imported"), "{stderr}");
     let snapshots = list(data);
     assert_eq!(snapshots.len(), 1);
@@ -118,11 +180,31 @@ fn an_import_killed_midway_leaves_the_store_as_it_was() {
     let big = generate(dir.path(), "big.csv", 250_000, 6);
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
-    ok(&apoyo(&["roll", "--data-dir", data, "import", &small, "--cut-date", "2024-08-31", "--name", "before"]));
+    ok(&apoyo(&[
+        "roll",
+        "--data-dir",
+        data,
+        "import",
+        &small,
+        "--cut-date",
+        "2024-08-31",
+        "--name",
+        "before",
+    ]));
     let before = list(data);
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_apoyo"))
-        .args(["roll", "--data-dir", data, "import", &big, "--cut-date", "2024-09-30", "--name", "killed"])
+        .args([
+            "roll",
+            "--data-dir",
+            data,
+            "import",
+            &big,
+            "--cut-date",
+            "2024-09-30",
+            "--name",
+            "killed",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -133,10 +215,28 @@ fn an_import_killed_midway_leaves_the_store_as_it_was() {
     let finished_already = child.try_wait().unwrap().is_some();
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(!finished_already, "the import finished in {:?}; use a bigger file", started.elapsed());
+    assert!(
+        !finished_already,
+        "the import finished in {:?}; use a bigger file",
+        started.elapsed()
+    );
 
-    assert_eq!(list(data), before, "the killed import left nothing behind and the old snapshot is still active");
+    assert_eq!(
+        list(data),
+        before,
+        "the killed import left nothing behind and the old snapshot is still active"
+    );
     // The store still works: the same file imports afterwards.
-    ok(&apoyo(&["roll", "--data-dir", data, "import", &small, "--cut-date", "2024-09-30", "--name", "after"]));
+    ok(&apoyo(&[
+        "roll",
+        "--data-dir",
+        data,
+        "import",
+        &small,
+        "--cut-date",
+        "2024-09-30",
+        "--name",
+        "after",
+    ]));
     assert_eq!(list(data).len(), 2);
 }

@@ -78,15 +78,27 @@ mod tests {
 
     #[test]
     fn ownership() {
-        let aspirant = Principal { user_id: 1, role: Role::Aspirant, aspirant_id: Some(7) };
+        let aspirant = Principal {
+            user_id: 1,
+            role: Role::Aspirant,
+            aspirant_id: Some(7),
+        };
         assert!(aspirant.can_read_aspirant(7));
         assert!(!aspirant.can_read_aspirant(8));
         assert!(aspirant.can_manage_collectors_of(7));
         assert!(!aspirant.can_manage_collectors_of(8));
-        let collector = Principal { user_id: 2, role: Role::Collector, aspirant_id: Some(7) };
+        let collector = Principal {
+            user_id: 2,
+            role: Role::Collector,
+            aspirant_id: Some(7),
+        };
         assert!(collector.can_read_aspirant(7));
         assert!(!collector.can_manage_collectors_of(7));
-        let reviewer = Principal { user_id: 3, role: Role::Reviewer, aspirant_id: None };
+        let reviewer = Principal {
+            user_id: 3,
+            role: Role::Reviewer,
+            aspirant_id: None,
+        };
         assert!(reviewer.can_read_aspirant(8));
         assert!(!reviewer.can_manage_collectors_of(8));
         for role in Role::ALL {

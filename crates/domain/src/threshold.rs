@@ -40,7 +40,9 @@ impl DispersionRule {
     /// Valid supports a sección with `roll` voters needs to count toward dispersion
     /// (at least one when the rule is on).
     pub fn section_needs(self, roll: u64) -> u64 {
-        ThresholdRule::Percent(self.min_support_bp).required(roll).max(1)
+        ThresholdRule::Percent(self.min_support_bp)
+            .required(roll)
+            .max(1)
     }
 
     /// Secciones that must reach their share, out of `sections`.
@@ -66,7 +68,10 @@ mod tests {
 
     #[test]
     fn dispersion() {
-        let rule = DispersionRule { min_sections_bp: 5_000, min_support_bp: 100 };
+        let rule = DispersionRule {
+            min_sections_bp: 5_000,
+            min_support_bp: 100,
+        };
         assert!(rule.is_enabled());
         assert_eq!(rule.sections_needed(39), 20);
         assert_eq!(rule.section_needs(1_250), 13);

@@ -20,7 +20,8 @@ fn check_catalogue_matches_the_code() {
             Severity::Warning => "warning",
         };
         assert!(
-            rows.iter().any(|(c, s)| c == code.as_str() && s == severity),
+            rows.iter()
+                .any(|(c, s)| c == code.as_str() && s == severity),
             "docs/checks.md lacks `{}` | {severity}",
             code.as_str()
         );

@@ -5,9 +5,9 @@
 //! request; the capture app and API clients send it as `Authorization: Bearer`, which a
 //! cross-site form cannot forge. The database keeps only the token's SHA-256.
 
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
@@ -38,7 +38,9 @@ pub async fn hash_password(password: String) -> ApiResult<String> {
 /// Verifies off the async threads; a malformed stored hash counts as a mismatch.
 pub async fn verify_password(password: String, stored_hash: String) -> ApiResult<bool> {
     tokio::task::spawn_blocking(move || match PasswordHash::new(&stored_hash) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     })
     .await
@@ -73,7 +75,10 @@ pub fn random_password() -> String {
     if getrandom::fill(&mut bytes).is_err() {
         panic_free_abort();
     }
-    bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect()
+    bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
 }
 
 pub fn token_hash(token: &str) -> String {
@@ -87,7 +92,9 @@ fn hex(bytes: &[u8]) -> String {
 /// Why a new password is not acceptable, in Spanish; `None` when it is.
 pub fn password_problem(password: &str, email: &str) -> Option<String> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Some(format!("La contraseña debe tener al menos {MIN_PASSWORD_CHARS} caracteres."));
+        return Some(format!(
+            "La contraseña debe tener al menos {MIN_PASSWORD_CHARS} caracteres."
+        ));
     }
     if password.to_lowercase() == email.trim().to_lowercase() {
         return Some("La contraseña no puede ser su correo.".into());
@@ -114,7 +121,11 @@ pub struct Auth {
 
 impl Auth {
     pub fn require(&self, roles: &[Role]) -> ApiResult<()> {
-        if roles.contains(&self.principal.role) { Ok(()) } else { Err(ApiError::Forbidden) }
+        if roles.contains(&self.principal.role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
     }
 
     pub fn actor(&self) -> apoyo_store::Actor {
@@ -123,7 +134,10 @@ impl Auth {
 }
 
 pub fn session_token(headers: &HeaderMap) -> Option<(String, Via)> {
-    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         if let Some(token) = value.strip_prefix("Bearer ") {
             return Some((token.trim().to_owned(), Via::Bearer));
         }
@@ -139,20 +153,32 @@ pub fn session_token(headers: &HeaderMap) -> Option<(String, Via)> {
 }
 
 pub fn request_id(headers: &HeaderMap) -> Option<String> {
-    headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned)
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let (token, via) = session_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         let token_hash = token_hash(&token);
-        let session = state.store.session(&token_hash).await?.ok_or(ApiError::Unauthenticated)?;
+        let session = state
+            .store
+            .session(&token_hash)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if via == Via::Cookie && !safe {
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-            if !sent.is_some_and(|sent| constant_time_eq(sent.as_bytes(), session.csrf_token.as_bytes())) {
+            if !sent.is_some_and(|sent| {
+                constant_time_eq(sent.as_bytes(), session.csrf_token.as_bytes())
+            }) {
                 return Err(ApiError::Csrf);
             }
         }
@@ -186,13 +212,25 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_differ() {
-        let a = hash_password("correct horse battery".into()).await.unwrap_or_default();
-        let b = hash_password("correct horse battery".into()).await.unwrap_or_default();
+        let a = hash_password("correct horse battery".into())
+            .await
+            .unwrap_or_default();
+        let b = hash_password("correct horse battery".into())
+            .await
+            .unwrap_or_default();
         assert!(a.starts_with("$argon2id$"));
         assert_ne!(a, b, "salted");
-        assert!(verify_password("correct horse battery".into(), a.clone()).await.unwrap_or(false));
+        assert!(
+            verify_password("correct horse battery".into(), a.clone())
+                .await
+                .unwrap_or(false)
+        );
         assert!(!verify_password("wrong".into(), a).await.unwrap_or(true));
-        assert!(!verify_password("x".into(), "not a hash".into()).await.unwrap_or(true));
+        assert!(
+            !verify_password("x".into(), "not a hash".into())
+                .await
+                .unwrap_or(true)
+        );
     }
 
     #[test]
@@ -201,7 +239,11 @@ mod tests {
         assert_ne!(random_token(), random_token());
         let password = random_password();
         assert_eq!(password.len(), 16);
-        assert!(password.chars().all(|c| c.is_ascii_alphanumeric() && !"0O1lI".contains(c)));
+        assert!(
+            password
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() && !"0O1lI".contains(c))
+        );
         assert!(password_problem("short", "a@b.mx").is_some());
         assert!(password_problem("a@b.mx.long", "A@B.MX.LONG").is_some());
         assert!(password_problem("long enough pass", "a@b.mx").is_none());
@@ -210,9 +252,17 @@ mod tests {
     #[test]
     fn reads_bearer_before_cookie() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, "x=1; apoyo_session=abc; y=2".parse().unwrap_or_else(|_| unreachable!()));
+        headers.insert(
+            header::COOKIE,
+            "x=1; apoyo_session=abc; y=2"
+                .parse()
+                .unwrap_or_else(|_| unreachable!()),
+        );
         assert_eq!(session_token(&headers), Some(("abc".into(), Via::Cookie)));
-        headers.insert(header::AUTHORIZATION, "Bearer zzz".parse().unwrap_or_else(|_| unreachable!()));
+        headers.insert(
+            header::AUTHORIZATION,
+            "Bearer zzz".parse().unwrap_or_else(|_| unreachable!()),
+        );
         assert_eq!(session_token(&headers), Some(("zzz".into(), Via::Bearer)));
     }
 }

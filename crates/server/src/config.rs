@@ -86,7 +86,8 @@ impl Config {
     }
 
     pub fn cookies_secure(&self) -> bool {
-        self.secure_cookies.unwrap_or_else(|| self.public_url.starts_with("https://"))
+        self.secure_cookies
+            .unwrap_or_else(|| self.public_url.starts_with("https://"))
     }
 }
 
@@ -117,7 +118,10 @@ mod tests {
     #[test]
     fn layers_file_and_environment_over_defaults() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("custom.toml", "session_hours = 4\nlisten = \"0.0.0.0:9000\"\n")?;
+            jail.create_file(
+                "custom.toml",
+                "session_hours = 4\nlisten = \"0.0.0.0:9000\"\n",
+            )?;
             jail.set_env("APOYO_SESSION_HOURS", "6");
             let config = Config::load(Some(Path::new("custom.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(config.session_hours, 6, "environment wins over the file");
@@ -135,7 +139,10 @@ mod tests {
     fn unknown_keys_are_refused() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("apoyo.toml", "sesion_hours = 4\n")?;
-            let error = Config::load(None).err().map(|e| e.to_string()).unwrap_or_default();
+            let error = Config::load(None)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             assert!(error.contains("sesion_hours"), "{error}");
             Ok(())
         });

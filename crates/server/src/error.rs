@@ -29,6 +29,8 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("request body over the limit")]
     PayloadTooLarge,
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("too many failed logins")]
     Throttled,
     #[error("internal error: {0}")]
@@ -44,7 +46,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, for programs: `bad_request`, `unauthenticated`, `forbidden`, `csrf`, `password_change_required`,
-    /// `not_found`, `conflict`, `unprocessable`, `payload_too_large`, `throttled`, `internal`.
+    /// `not_found`, `method_not_allowed`, `conflict`, `unprocessable`, `payload_too_large`, `throttled`, `internal`.
     pub code: &'static str,
     /// Spanish, for people.
     pub message: String,
@@ -82,6 +84,11 @@ impl ApiError {
                 "payload_too_large",
                 "El cuerpo de la solicitud es demasiado grande.".into(),
             ),
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Esta dirección no acepta ese método.".into(),
+            ),
             Self::Throttled => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "throttled",
@@ -104,6 +111,7 @@ fn label_es(what: &str) -> &'static str {
         "collector" => "el auxiliar",
         "user" => "el usuario",
         "roll snapshot" => "el corte de la Lista Nominal",
+        "route" => "la dirección solicitada",
         _ => "el recurso",
     }
 }
@@ -116,7 +124,13 @@ impl IntoResponse for ApiError {
         } else {
             tracing::info!(error = %self, status = status.as_u16(), "request refused");
         }
-        (status, Json(ErrorBody { error: ErrorDetail { code, message } })).into_response()
+        (
+            status,
+            Json(ErrorBody {
+                error: ErrorDetail { code, message },
+            }),
+        )
+            .into_response()
     }
 }
 

@@ -17,7 +17,9 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request, header};
 use tokio::net::TcpListener;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
@@ -33,7 +35,10 @@ pub enum ServerError {
     #[error("cannot open the store: {0}")]
     Store(#[from] StoreError),
     #[error("cannot listen on {address}: {source}")]
-    Bind { address: SocketAddr, source: std::io::Error },
+    Bind {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("server failed: {0}")]
     Serve(#[source] std::io::Error),
     #[error(transparent)]
@@ -54,7 +59,9 @@ struct UuidRequestId;
 
 impl MakeRequestId for UuidRequestId {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
-        HeaderValue::from_str(&uuid::Uuid::now_v7().to_string()).ok().map(RequestId::new)
+        HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
+            .ok()
+            .map(RequestId::new)
     }
 }
 
@@ -69,6 +76,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi()))
+        .fallback(api::json::not_found)
+        .method_not_allowed_fallback(api::json::method_not_allowed)
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_json))
         .layer(SetResponseHeaderLayer::overriding(
@@ -100,9 +109,13 @@ impl App {
     }
 
     pub async fn with_store(config: Config, store: Store) -> Result<Self, ServerError> {
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| ServerError::Bind { address: config.listen, source })?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    address: config.listen,
+                    source,
+                })?;
         let address = listener.local_addr().map_err(ServerError::Serve)?;
         let state = AppState {
             store,
@@ -118,14 +131,23 @@ impl App {
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish.
-    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
         tracing::info!(address = %self.address, "serving");
         let store = self.state.store.clone();
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(ServerError::Serve)?;
+        tokio::time::timeout(Duration::from_secs(10), store.close())
             .await
-            .map_err(ServerError::Serve)?;
-        tokio::time::timeout(Duration::from_secs(10), store.close()).await.ok();
+            .ok();
         tracing::info!("stopped");
         Ok(())
     }

@@ -1399,3 +1399,30 @@ async fn the_app_needs_no_configuration_beyond_its_data_directory() {
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn unknown_routes_wrong_methods_and_bad_ids_answer_json_errors() {
+    let app = TestApp::start().await;
+    let missing = app
+        .get("/api/v1/nothing-here", &Auth::None)
+        .await
+        .expect_error(404, "not_found");
+    assert!(
+        missing.message().contains("dirección"),
+        "{}",
+        missing.message()
+    );
+    app.delete("/api/v1/processes", &Auth::None)
+        .await
+        .expect_error(405, "method_not_allowed");
+    let world = World::build(&app).await;
+    let bad = app
+        .get("/api/v1/processes/abc", &world.admin.session.bearer())
+        .await
+        .expect_error(400, "bad_request");
+    assert!(
+        bad.message().contains("números enteros"),
+        "{}",
+        bad.message()
+    );
+}

@@ -41,7 +41,8 @@ pub struct SessionRecord {
 
 const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.must_change_password, u.active, \
      COALESCE(a.id, c.aspirant_id) AS aspirant_id";
-const USER_JOINS: &str = "users u LEFT JOIN aspirants a ON a.user_id = u.id LEFT JOIN collectors c ON c.user_id = u.id";
+const USER_JOINS: &str =
+    "users u LEFT JOIN aspirants a ON a.user_id = u.id LEFT JOIN collectors c ON c.user_id = u.id";
 
 pub(crate) fn user_from_row(row: &SqliteRow) -> Result<User, StoreError> {
     let role: String = row.try_get("role").map_err(StoreError::Database)?;
@@ -49,9 +50,16 @@ pub(crate) fn user_from_row(row: &SqliteRow) -> Result<User, StoreError> {
         id: row.try_get("id").map_err(StoreError::Database)?,
         email: row.try_get("email").map_err(StoreError::Database)?,
         name: row.try_get("name").map_err(StoreError::Database)?,
-        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?,
-        must_change_password: row.try_get::<i64, _>("must_change_password").map_err(StoreError::Database)? == 1,
-        active: row.try_get::<i64, _>("active").map_err(StoreError::Database)? == 1,
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?,
+        must_change_password: row
+            .try_get::<i64, _>("must_change_password")
+            .map_err(StoreError::Database)?
+            == 1,
+        active: row
+            .try_get::<i64, _>("active")
+            .map_err(StoreError::Database)?
+            == 1,
         aspirant_id: row.try_get("aspirant_id").map_err(StoreError::Database)?,
     })
 }
@@ -108,11 +116,13 @@ impl Store {
     }
 
     pub async fn user(&self, id: i64) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM {USER_JOINS} WHERE u.id = ?")))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::Database)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM {USER_JOINS} WHERE u.id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::Database)?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -174,7 +184,16 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(StoreError::Database)?;
-        audit::append(&mut tx, actor, "user.password_change", "user", user_id, None, None).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            "user.password_change",
+            "user",
+            user_id,
+            None,
+            None,
+        )
+        .await?;
         tx.commit().await.map_err(StoreError::Database)
     }
 
@@ -243,19 +262,26 @@ impl Store {
     }
 
     /// Failed logins since `since` (RFC 3339) for this email and for this client.
-    pub async fn login_failures_since(&self, email: &str, client: &str, since: &str) -> Result<(i64, i64), StoreError> {
-        let by_email: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE email = ? AND at >= ?")
-            .bind(normalize_email(email))
-            .bind(since)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(StoreError::Database)?;
-        let by_client: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE client = ? AND at >= ?")
-            .bind(client)
-            .bind(since)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(StoreError::Database)?;
+    pub async fn login_failures_since(
+        &self,
+        email: &str,
+        client: &str,
+        since: &str,
+    ) -> Result<(i64, i64), StoreError> {
+        let by_email: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE email = ? AND at >= ?")
+                .bind(normalize_email(email))
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(StoreError::Database)?;
+        let by_client: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE client = ? AND at >= ?")
+                .bind(client)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(StoreError::Database)?;
         Ok((by_email, by_client))
     }
 

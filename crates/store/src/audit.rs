@@ -114,17 +114,21 @@ impl Store {
         .map_err(StoreError::Database)?;
         Ok(rows
             .into_iter()
-            .map(|(id, at, actor_user_id, action, entity, entity_id, before, after, request_id)| AuditEntry {
-                id,
-                at,
-                actor_user_id,
-                action,
-                entity,
-                entity_id,
-                before: before.and_then(|b| serde_json::from_str(&b).ok()),
-                after: after.and_then(|a| serde_json::from_str(&a).ok()),
-                request_id,
-            })
+            .map(
+                |(id, at, actor_user_id, action, entity, entity_id, before, after, request_id)| {
+                    AuditEntry {
+                        id,
+                        at,
+                        actor_user_id,
+                        action,
+                        entity,
+                        entity_id,
+                        before: before.and_then(|b| serde_json::from_str(&b).ok()),
+                        after: after.and_then(|a| serde_json::from_str(&a).ok()),
+                        request_id,
+                    }
+                },
+            )
             .collect())
     }
 }

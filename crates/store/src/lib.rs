@@ -61,8 +61,8 @@ impl Store {
             .busy_timeout(Duration::from_secs(30))
             // A bounded page cache (64 MiB): large imports stay in constant memory.
             .pragma("cache_size", "-65536")
-            // Statement journals (one INSERT of a chunk) stay in memory: bounded by the chunk.
-            .pragma("temp_store", "memory");
+            // Temporary data (index builds sort the whole snapshot) goes to files, not memory.
+            .pragma("temp_store", "file");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
@@ -77,13 +77,21 @@ impl Store {
 
     /// A write transaction; SQLite takes the write lock at once (`BEGIN IMMEDIATE`)
     /// so concurrent writers queue instead of failing with "database is locked".
-    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::Database)
+    pub(crate) async fn begin(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(StoreError::Database)
     }
 
     /// Whether the database answers (readiness).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&self.pool).await.map_err(StoreError::Database)?;
+        sqlx::query_scalar::<_, i64>("SELECT 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::Database)?;
         Ok(())
     }
 

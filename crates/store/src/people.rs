@@ -89,7 +89,11 @@ fn collector_from_row(row: &SqliteRow) -> Result<Collector, sqlx::Error> {
 
 impl Store {
     /// Registers an aspirant for one office of one process, with their account.
-    pub async fn create_aspirant(&self, actor: &Actor, new: NewAspirant) -> Result<Aspirant, StoreError> {
+    pub async fn create_aspirant(
+        &self,
+        actor: &Actor,
+        new: NewAspirant,
+    ) -> Result<Aspirant, StoreError> {
         let mut tx = self.begin().await?;
         let office_process: i64 = sqlx::query_scalar("SELECT process_id FROM offices WHERE id = ?")
             .bind(new.office_id)
@@ -134,16 +138,23 @@ impl Store {
         )
         .await?;
         tx.commit().await.map_err(StoreError::Database)?;
-        self.aspirant(id).await?.ok_or(StoreError::NotFound("aspirant"))
+        self.aspirant(id)
+            .await?
+            .ok_or(StoreError::NotFound("aspirant"))
     }
 
     pub async fn aspirant(&self, id: i64) -> Result<Option<Aspirant>, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{ASPIRANT_SELECT} WHERE a.id = ?")))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::Database)?;
-        row.as_ref().map(aspirant_from_row).transpose().map_err(StoreError::Database)
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ASPIRANT_SELECT} WHERE a.id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::Database)?;
+        row.as_ref()
+            .map(aspirant_from_row)
+            .transpose()
+            .map_err(StoreError::Database)
     }
 
     /// Aspirants of one process, or of all processes.
@@ -155,12 +166,19 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(StoreError::Database)?;
-        rows.iter().map(aspirant_from_row).collect::<Result<_, _>>().map_err(StoreError::Database)
+        rows.iter()
+            .map(aspirant_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(StoreError::Database)
     }
 
     /// Registers a collector for an aspirant. The person must be on the Lista Nominal of
     /// the process's roll snapshot and must not collect for anyone else in the process.
-    pub async fn create_collector(&self, actor: &Actor, new: NewCollector) -> Result<Collector, StoreError> {
+    pub async fn create_collector(
+        &self,
+        actor: &Actor,
+        new: NewCollector,
+    ) -> Result<Collector, StoreError> {
         let clave = new.clave_elector.trim().to_uppercase();
         let mut tx = self.begin().await?;
         let (process_id, snapshot_id): (i64, i64) = sqlx::query_as(
@@ -189,15 +207,19 @@ impl Store {
                 }));
             }
         }
-        let existing: Option<i64> =
-            sqlx::query_scalar("SELECT aspirant_id FROM collectors WHERE process_id = ? AND clave_elector = ?")
-                .bind(process_id)
-                .bind(&clave)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(StoreError::Database)?;
+        let existing: Option<i64> = sqlx::query_scalar(
+            "SELECT aspirant_id FROM collectors WHERE process_id = ? AND clave_elector = ?",
+        )
+        .bind(process_id)
+        .bind(&clave)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(StoreError::Database)?;
         if let Some(aspirant_id) = existing {
-            return Err(StoreError::Conflict(Conflict::CollectorTaken { clave, aspirant_id }));
+            return Err(StoreError::Conflict(Conflict::CollectorTaken {
+                clave,
+                aspirant_id,
+            }));
         }
         let user_id = insert_user(
             &mut tx,
@@ -235,30 +257,50 @@ impl Store {
         )
         .await?;
         tx.commit().await.map_err(StoreError::Database)?;
-        self.collector(id).await?.ok_or(StoreError::NotFound("collector"))
+        self.collector(id)
+            .await?
+            .ok_or(StoreError::NotFound("collector"))
     }
 
     pub async fn collector(&self, id: i64) -> Result<Option<Collector>, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{COLLECTOR_SELECT} WHERE c.id = ?")))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::Database)?;
-        row.as_ref().map(collector_from_row).transpose().map_err(StoreError::Database)
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{COLLECTOR_SELECT} WHERE c.id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::Database)?;
+        row.as_ref()
+            .map(collector_from_row)
+            .transpose()
+            .map_err(StoreError::Database)
     }
 
     pub async fn collectors(&self, aspirant_id: i64) -> Result<Vec<Collector>, StoreError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{COLLECTOR_SELECT} WHERE c.aspirant_id = ? ORDER BY c.id")))
-            .bind(aspirant_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::Database)?;
-        rows.iter().map(collector_from_row).collect::<Result<_, _>>().map_err(StoreError::Database)
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{COLLECTOR_SELECT} WHERE c.aspirant_id = ? ORDER BY c.id"
+        )))
+        .bind(aspirant_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::Database)?;
+        rows.iter()
+            .map(collector_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(StoreError::Database)
     }
 
     /// Deactivating also closes the collector's account and ends their sessions at once.
-    pub async fn set_collector_active(&self, actor: &Actor, id: i64, active: bool) -> Result<Collector, StoreError> {
-        let before = self.collector(id).await?.ok_or(StoreError::NotFound("collector"))?;
+    pub async fn set_collector_active(
+        &self,
+        actor: &Actor,
+        id: i64,
+        active: bool,
+    ) -> Result<Collector, StoreError> {
+        let before = self
+            .collector(id)
+            .await?
+            .ok_or(StoreError::NotFound("collector"))?;
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE collectors SET active = ? WHERE id = ?")
             .bind(i64::from(active))
@@ -282,7 +324,11 @@ impl Store {
         audit::append(
             &mut tx,
             actor,
-            if active { "collector.activate" } else { "collector.deactivate" },
+            if active {
+                "collector.activate"
+            } else {
+                "collector.deactivate"
+            },
             "collector",
             id,
             Some(json!({"active": before.active})),
@@ -290,6 +336,8 @@ impl Store {
         )
         .await?;
         tx.commit().await.map_err(StoreError::Database)?;
-        self.collector(id).await?.ok_or(StoreError::NotFound("collector"))
+        self.collector(id)
+            .await?
+            .ok_or(StoreError::NotFound("collector"))
     }
 }

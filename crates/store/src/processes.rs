@@ -139,7 +139,11 @@ fn date(text: &str) -> Result<Date, StoreError> {
 }
 
 impl Store {
-    pub async fn create_process(&self, actor: &Actor, new: NewProcess) -> Result<Process, StoreError> {
+    pub async fn create_process(
+        &self,
+        actor: &Actor,
+        new: NewProcess,
+    ) -> Result<Process, StoreError> {
         if new.collection_ends_on < new.collection_starts_on {
             return Err(StoreError::Rule(RuleViolation::PeriodReversed));
         }
@@ -166,7 +170,9 @@ impl Store {
         let id = match inserted {
             Ok(id) => id,
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(StoreError::Conflict(Conflict::ProcessNameTaken(new.name.trim().to_owned())));
+                return Err(StoreError::Conflict(Conflict::ProcessNameTaken(
+                    new.name.trim().to_owned(),
+                )));
             }
             Err(e) => return Err(StoreError::Database(e)),
         };
@@ -195,7 +201,9 @@ impl Store {
         )
         .await?;
         tx.commit().await.map_err(StoreError::Database)?;
-        self.process(id).await?.ok_or(StoreError::NotFound("process"))
+        self.process(id)
+            .await?
+            .ok_or(StoreError::NotFound("process"))
     }
 
     pub async fn processes(&self) -> Result<Vec<Process>, StoreError> {
@@ -232,16 +240,25 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(StoreError::Database)?;
-        let get = |column: &str| -> Result<String, StoreError> { row.try_get(column).map_err(StoreError::Database) };
+        let get = |column: &str| -> Result<String, StoreError> {
+            row.try_get(column).map_err(StoreError::Database)
+        };
         let kind = get("kind")?;
         Ok(Some(Process {
             id,
             name: get("name")?,
-            kind: ProcessKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("process kind {kind:?}")))?,
+            kind: ProcessKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("process kind {kind:?}")))?,
             collection_starts_on: date(&get("collection_starts_on")?)?,
             collection_ends_on: date(&get("collection_ends_on")?)?,
-            grace_hours: u32::try_from(row.try_get::<i64, _>("grace_hours").map_err(StoreError::Database)?).unwrap_or(0),
-            roll_snapshot_id: row.try_get("roll_snapshot_id").map_err(StoreError::Database)?,
+            grace_hours: u32::try_from(
+                row.try_get::<i64, _>("grace_hours")
+                    .map_err(StoreError::Database)?,
+            )
+            .unwrap_or(0),
+            roll_snapshot_id: row
+                .try_get("roll_snapshot_id")
+                .map_err(StoreError::Database)?,
             roll_snapshot_name: get("snapshot_name")?,
             cut_date: date(&get("cut_date")?)?,
             paper_municipalities: paper
@@ -254,14 +271,20 @@ impl Store {
 
     /// Creates an office with its territory and computes its required supports from the
     /// process's roll snapshot (Lista Nominal of the territory × threshold, rounded up).
-    pub async fn create_office(&self, actor: &Actor, process_id: i64, new: NewOffice) -> Result<Office, StoreError> {
+    pub async fn create_office(
+        &self,
+        actor: &Actor,
+        process_id: i64,
+        new: NewOffice,
+    ) -> Result<Office, StoreError> {
         let mut tx = self.begin().await?;
-        let snapshot_id: i64 = sqlx::query_scalar("SELECT roll_snapshot_id FROM processes WHERE id = ?")
-            .bind(process_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::Database)?
-            .ok_or(StoreError::NotFound("process"))?;
+        let snapshot_id: i64 =
+            sqlx::query_scalar("SELECT roll_snapshot_id FROM processes WHERE id = ?")
+                .bind(process_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(StoreError::Database)?
+                .ok_or(StoreError::NotFound("process"))?;
 
         let sections: Vec<i64> = match (&new.sections, new.kind, new.municipality) {
             (Some(list), _, _) => {
@@ -331,7 +354,9 @@ impl Store {
         let id = match inserted {
             Ok(id) => id,
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(StoreError::Conflict(Conflict::OfficeNameTaken(new.name.trim().to_owned())));
+                return Err(StoreError::Conflict(Conflict::OfficeNameTaken(
+                    new.name.trim().to_owned(),
+                )));
             }
             Err(e) => return Err(StoreError::Database(e)),
         };
@@ -354,7 +379,9 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(StoreError::Database)?;
-        let required = new.threshold.required(u64::try_from(territory_roll).unwrap_or(0));
+        let required = new
+            .threshold
+            .required(u64::try_from(territory_roll).unwrap_or(0));
         let required = i64::try_from(required).unwrap_or(i64::MAX);
         sqlx::query("UPDATE offices SET territory_roll = ?, required_supports = ? WHERE id = ?")
             .bind(territory_roll)
@@ -383,11 +410,12 @@ impl Store {
     }
 
     pub async fn offices(&self, process_id: i64) -> Result<Vec<Office>, StoreError> {
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM offices WHERE process_id = ? ORDER BY id")
-            .bind(process_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::Database)?;
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM offices WHERE process_id = ? ORDER BY id")
+                .bind(process_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(StoreError::Database)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(office) = self.office(id).await? {
@@ -409,15 +437,22 @@ impl Store {
         else {
             return Ok(None);
         };
-        let int = |column: &str| -> Result<i64, StoreError> { row.try_get(column).map_err(StoreError::Database) };
-        let opt = |column: &str| -> Result<Option<i64>, StoreError> { row.try_get(column).map_err(StoreError::Database) };
+        let int = |column: &str| -> Result<i64, StoreError> {
+            row.try_get(column).map_err(StoreError::Database)
+        };
+        let opt = |column: &str| -> Result<Option<i64>, StoreError> {
+            row.try_get(column).map_err(StoreError::Database)
+        };
         let kind: String = row.try_get("kind").map_err(StoreError::Database)?;
-        let threshold_kind: String = row.try_get("threshold_kind").map_err(StoreError::Database)?;
+        let threshold_kind: String = row
+            .try_get("threshold_kind")
+            .map_err(StoreError::Database)?;
         let threshold_value = int("threshold_value")?;
         Ok(Some(Office {
             id,
             process_id: int("process_id")?,
-            kind: OfficeKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("office kind {kind:?}")))?,
+            kind: OfficeKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("office kind {kind:?}")))?,
             name: row.try_get("name").map_err(StoreError::Database)?,
             state: u8::try_from(int("state")?).unwrap_or(0),
             municipality: opt("municipality")?.and_then(|m| u16::try_from(m).ok()),

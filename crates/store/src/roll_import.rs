@@ -16,8 +16,8 @@ use sqlx::{AssertSqlSafe, Sqlite, Transaction};
 use tokio::sync::mpsc;
 
 use crate::Store;
-use crate::roll_table::{create_table_sql, index_sql, records_table};
 use crate::error::{ImportError, RowError};
+use crate::roll_table::{create_table_sql, index_sql, records_table};
 
 /// The import stops reading after this many problems and lists them.
 pub const MAX_REPORTED_ROW_ERRORS: usize = 100;
@@ -398,7 +398,10 @@ async fn find_duplicates(
 
 /// Builds the snapshot's indexes by sorting, once all rows are in. `false` when a
 /// uniqueness rule is broken (the caller then explains which rows break it).
-async fn build_indexes(tx: &mut Transaction<'static, Sqlite>, snapshot_id: i64) -> Result<bool, sqlx::Error> {
+async fn build_indexes(
+    tx: &mut Transaction<'static, Sqlite>,
+    snapshot_id: i64,
+) -> Result<bool, sqlx::Error> {
     for (_, sql) in index_sql(snapshot_id) {
         match sqlx::query(AssertSqlSafe(sql)).execute(&mut **tx).await {
             Ok(_) => {}
@@ -471,7 +474,9 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
 
-        sqlx::query(AssertSqlSafe(create_table_sql(snapshot_id))).execute(&mut *tx).await?;
+        sqlx::query(AssertSqlSafe(create_table_sql(snapshot_id)))
+            .execute(&mut *tx)
+            .await?;
 
         let (sender, mut receiver) = mpsc::channel::<Parsed>(4);
         let parser = tokio::task::spawn_blocking(move || parse_file(source, &sender));
@@ -496,9 +501,11 @@ impl Store {
             }
         }
         drop(receiver);
-        let summary = parser
-            .await
-            .map_err(|e| ImportError::Io(std::io::Error::other(format!("the reader thread failed: {e}"))))??;
+        let summary = parser.await.map_err(|e| {
+            ImportError::Io(std::io::Error::other(format!(
+                "the reader thread failed: {e}"
+            )))
+        })??;
 
         if !errors.is_empty() || !build_indexes(&mut tx, snapshot_id).await? {
             errors.extend(find_duplicates(&mut tx, snapshot_id).await?);

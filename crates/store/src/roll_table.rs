@@ -45,11 +45,15 @@ pub(crate) fn index_sql(snapshot_id: i64) -> [(&'static str, String); 3] {
         ),
         (
             "clave_issue",
-            format!("CREATE UNIQUE INDEX {table}_clave_issue ON {table} (clave_elector, issue_number)"),
+            format!(
+                "CREATE UNIQUE INDEX {table}_clave_issue ON {table} (clave_elector, issue_number)"
+            ),
         ),
         (
             "current",
-            format!("CREATE UNIQUE INDEX {table}_current ON {table} (clave_elector) WHERE status <> 'reemplazada'"),
+            format!(
+                "CREATE UNIQUE INDEX {table}_current ON {table} (clave_elector) WHERE status <> 'reemplazada'"
+            ),
         ),
     ]
 }

@@ -1,7 +1,7 @@
 //! OPL administration: processes, offices, staff accounts, roll snapshots, audit log.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -11,8 +11,10 @@ use apoyo_domain::access::Role;
 use apoyo_domain::threshold::{DispersionRule, ThresholdRule};
 use apoyo_store::{AuditFilter, NewOffice, NewProcess, NewUser, OfficeKind, ProcessKind};
 
-use crate::api::dto::{AuditView, CreatedAccount, OfficeView, ProcessView, SnapshotView, UserCreated, UserView};
-use crate::api::json::ApiJson;
+use crate::api::dto::{
+    AuditView, CreatedAccount, OfficeView, ProcessView, SnapshotView, UserCreated, UserView,
+};
+use crate::api::json::{ApiJson, ApiPath};
 use crate::auth::{self, Auth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
@@ -21,8 +23,11 @@ const STAFF: &[Role] = &[Role::Admin, Role::Reviewer];
 const ADMIN: &[Role] = &[Role::Admin];
 
 fn date(field: &str, text: &str) -> ApiResult<Date> {
-    Date::parse_iso(text)
-        .map_err(|_| ApiError::BadRequest(format!("El campo {field} debe ser una fecha AAAA-MM-DD real; se recibió «{text}».")))
+    Date::parse_iso(text).map_err(|_| {
+        ApiError::BadRequest(format!(
+            "El campo {field} debe ser una fecha AAAA-MM-DD real; se recibió «{text}»."
+        ))
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -53,7 +58,9 @@ pub async fn create_process(
 ) -> ApiResult<(StatusCode, Json<ProcessView>)> {
     auth.require(ADMIN)?;
     if request.name.trim().is_empty() {
-        return Err(ApiError::BadRequest("El proceso necesita un nombre.".into()));
+        return Err(ApiError::BadRequest(
+            "El proceso necesita un nombre.".into(),
+        ));
     }
     let kind = ProcessKind::parse(&request.kind).ok_or_else(|| {
         ApiError::BadRequest(format!(
@@ -66,7 +73,9 @@ pub async fn create_process(
         let state_number = u8::try_from(state_number)
             .ok()
             .filter(|s| (1..=32).contains(s))
-            .ok_or_else(|| ApiError::BadRequest(format!("Entidad {state_number} no válida (01 a 32).")))?;
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!("Entidad {state_number} no válida (01 a 32)."))
+            })?;
         paper.push((state_number, municipality));
     }
     let process = state
@@ -90,11 +99,16 @@ pub async fn create_process(
 /// Lists processes (staff see all; aspirants and collectors see their own).
 #[utoipa::path(get, path = "/api/v1/processes", tag = "processes",
     responses((status = 200, body = [ProcessView]), (status = 401, body = ErrorBody)))]
-pub async fn list_processes(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<ProcessView>>> {
+pub async fn list_processes(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<Vec<ProcessView>>> {
     let own_process = match auth.principal.aspirant_id {
-        Some(aspirant_id) if !auth.principal.role.is_staff() => {
-            state.store.aspirant(aspirant_id).await?.map(|a| a.process_id)
-        }
+        Some(aspirant_id) if !auth.principal.role.is_staff() => state
+            .store
+            .aspirant(aspirant_id)
+            .await?
+            .map(|a| a.process_id),
         _ => None,
     };
     let processes = state.store.processes().await?;
@@ -107,22 +121,44 @@ pub async fn list_processes(State(state): State<AppState>, auth: Auth) -> ApiRes
     ))
 }
 
-async fn readable_process(state: &AppState, auth: &Auth, id: i64) -> ApiResult<apoyo_store::Process> {
-    let process = state.store.process(id).await?.ok_or(ApiError::NotFound("process"))?;
+async fn readable_process(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+) -> ApiResult<apoyo_store::Process> {
+    let process = state
+        .store
+        .process(id)
+        .await?
+        .ok_or(ApiError::NotFound("process"))?;
     if auth.principal.role.is_staff() {
         return Ok(process);
     }
     let own = match auth.principal.aspirant_id {
-        Some(aspirant_id) => state.store.aspirant(aspirant_id).await?.map(|a| a.process_id),
+        Some(aspirant_id) => state
+            .store
+            .aspirant(aspirant_id)
+            .await?
+            .map(|a| a.process_id),
         None => None,
     };
-    if own == Some(id) { Ok(process) } else { Err(ApiError::NotFound("process")) }
+    if own == Some(id) {
+        Ok(process)
+    } else {
+        Err(ApiError::NotFound("process"))
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/processes/{id}", tag = "processes", params(("id" = i64, Path)),
     responses((status = 200, body = ProcessView), (status = 404, body = ErrorBody)))]
-pub async fn get_process(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<Json<ProcessView>> {
-    Ok(Json(ProcessView::from(&readable_process(&state, &auth, id).await?)))
+pub async fn get_process(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<ProcessView>> {
+    Ok(Json(ProcessView::from(
+        &readable_process(&state, &auth, id).await?,
+    )))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -155,21 +191,34 @@ pub struct NewOfficeRequest {
 pub async fn create_office(
     State(state): State<AppState>,
     auth: Auth,
-    Path(process_id): Path<i64>,
+    ApiPath(process_id): ApiPath<i64>,
     ApiJson(request): ApiJson<NewOfficeRequest>,
 ) -> ApiResult<(StatusCode, Json<OfficeView>)> {
     auth.require(ADMIN)?;
     let kind = OfficeKind::parse(&request.kind).ok_or_else(|| {
-        ApiError::BadRequest(format!("Tipo de cargo desconocido «{}»: use ayuntamiento, local_district o state.", request.kind))
+        ApiError::BadRequest(format!(
+            "Tipo de cargo desconocido «{}»: use ayuntamiento, local_district o state.",
+            request.kind
+        ))
     })?;
     if !(1..=32).contains(&request.state) {
-        return Err(ApiError::BadRequest(format!("Entidad {} no válida (01 a 32).", request.state)));
+        return Err(ApiError::BadRequest(format!(
+            "Entidad {} no válida (01 a 32).",
+            request.state
+        )));
     }
-    if kind == OfficeKind::Ayuntamiento && request.municipality.is_none() && request.sections.is_none() {
-        return Err(ApiError::BadRequest("Un ayuntamiento necesita el municipio (municipality).".into()));
+    if kind == OfficeKind::Ayuntamiento
+        && request.municipality.is_none()
+        && request.sections.is_none()
+    {
+        return Err(ApiError::BadRequest(
+            "Un ayuntamiento necesita el municipio (municipality).".into(),
+        ));
     }
     if kind == OfficeKind::LocalDistrict && request.sections.is_none() {
-        return Err(ApiError::BadRequest("Un distrito local necesita la lista de sus secciones (sections).".into()));
+        return Err(ApiError::BadRequest(
+            "Un distrito local necesita la lista de sus secciones (sections).".into(),
+        ));
     }
     let threshold = match request.threshold_kind.as_str() {
         "percent" if (1..=10_000).contains(&request.threshold_value) => {
@@ -183,7 +232,9 @@ pub async fn create_office(
         }
     };
     if request.dispersion_min_sections_bp > 10_000 || request.dispersion_min_support_bp > 10_000 {
-        return Err(ApiError::BadRequest("Los porcentajes de dispersión van de 0 a 10000 (centésimas de punto).".into()));
+        return Err(ApiError::BadRequest(
+            "Los porcentajes de dispersión van de 0 a 10000 (centésimas de punto).".into(),
+        ));
     }
     let office = state
         .store
@@ -213,7 +264,7 @@ pub async fn create_office(
 pub async fn list_offices(
     State(state): State<AppState>,
     auth: Auth,
-    Path(process_id): Path<i64>,
+    ApiPath(process_id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<OfficeView>>> {
     readable_process(&state, &auth, process_id).await?;
     let offices = state.store.offices(process_id).await?;
@@ -222,9 +273,19 @@ pub async fn list_offices(
 
 #[utoipa::path(get, path = "/api/v1/offices/{id}", tag = "processes", params(("id" = i64, Path)),
     responses((status = 200, body = OfficeView), (status = 404, body = ErrorBody)))]
-pub async fn get_office(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<Json<OfficeView>> {
-    let office = state.store.office(id).await?.ok_or(ApiError::NotFound("office"))?;
-    readable_process(&state, &auth, office.process_id).await.map_err(|_| ApiError::NotFound("office"))?;
+pub async fn get_office(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<OfficeView>> {
+    let office = state
+        .store
+        .office(id)
+        .await?
+        .ok_or(ApiError::NotFound("office"))?;
+    readable_process(&state, &auth, office.process_id)
+        .await
+        .map_err(|_| ApiError::NotFound("office"))?;
     Ok(Json(OfficeView::from(&office)))
 }
 
@@ -272,7 +333,10 @@ pub async fn create_staff(
     Ok((
         StatusCode::CREATED,
         Json(UserCreated {
-            account: CreatedAccount { email: user.email.clone(), initial_password: password },
+            account: CreatedAccount {
+                email: user.email.clone(),
+                initial_password: password,
+            },
             user: UserView::from(&user),
         }),
     ))
@@ -284,26 +348,53 @@ pub fn validate_person(name: &str, email: &str) -> ApiResult<()> {
     }
     let email = email.trim();
     let plausible = email.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
     }) && !email.contains(char::is_whitespace);
     if !plausible {
-        return Err(ApiError::BadRequest(format!("«{email}» no parece un correo electrónico válido.")));
+        return Err(ApiError::BadRequest(format!(
+            "«{email}» no parece un correo electrónico válido."
+        )));
     }
     Ok(())
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
     responses((status = 200, body = [UserView]), (status = 403, body = ErrorBody)))]
-pub async fn list_users(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<UserView>>> {
+pub async fn list_users(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<Vec<UserView>>> {
     auth.require(ADMIN)?;
-    Ok(Json(state.store.users(None).await?.iter().map(UserView::from).collect()))
+    Ok(Json(
+        state
+            .store
+            .users(None)
+            .await?
+            .iter()
+            .map(UserView::from)
+            .collect(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/roll/snapshots", tag = "roll",
     responses((status = 200, body = [SnapshotView]), (status = 403, body = ErrorBody)))]
-pub async fn list_snapshots(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<SnapshotView>>> {
+pub async fn list_snapshots(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<Vec<SnapshotView>>> {
     auth.require(STAFF)?;
-    Ok(Json(state.store.list_roll_snapshots().await?.iter().map(SnapshotView::from).collect()))
+    Ok(Json(
+        state
+            .store
+            .list_roll_snapshots()
+            .await?
+            .iter()
+            .map(SnapshotView::from)
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -67,7 +67,11 @@ impl From<&Process> for ProcessView {
             grace_hours: p.grace_hours,
             roll_snapshot: p.roll_snapshot_name.clone(),
             cut_date: p.cut_date.to_string(),
-            paper_municipalities: p.paper_municipalities.iter().map(|(s, m)| [u16::from(*s), *m]).collect(),
+            paper_municipalities: p
+                .paper_municipalities
+                .iter()
+                .map(|(s, m)| [u16::from(*s), *m])
+                .collect(),
             created_at: p.created_at.clone(),
         }
     }

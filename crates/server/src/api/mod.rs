@@ -43,19 +43,45 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/api/v1/session", post(session::login).get(session::current).delete(session::logout))
+        .route(
+            "/api/v1/session",
+            post(session::login)
+                .get(session::current)
+                .delete(session::logout),
+        )
         .route("/api/v1/session/password", put(session::change_password))
-        .route("/api/v1/processes", post(admin::create_process).get(admin::list_processes))
+        .route(
+            "/api/v1/processes",
+            post(admin::create_process).get(admin::list_processes),
+        )
         .route("/api/v1/processes/{id}", get(admin::get_process))
-        .route("/api/v1/processes/{id}/offices", post(admin::create_office).get(admin::list_offices))
+        .route(
+            "/api/v1/processes/{id}/offices",
+            post(admin::create_office).get(admin::list_offices),
+        )
         .route("/api/v1/offices/{id}", get(admin::get_office))
-        .route("/api/v1/processes/{id}/aspirants", post(people::create_aspirant).get(people::list_aspirants))
+        .route(
+            "/api/v1/processes/{id}/aspirants",
+            post(people::create_aspirant).get(people::list_aspirants),
+        )
         .route("/api/v1/aspirants/{id}", get(people::get_aspirant))
-        .route("/api/v1/aspirants/{id}/collectors", post(people::create_collector).get(people::list_collectors))
+        .route(
+            "/api/v1/aspirants/{id}/collectors",
+            post(people::create_collector).get(people::list_collectors),
+        )
         .route("/api/v1/collectors/{id}", get(people::get_collector))
-        .route("/api/v1/collectors/{id}/deactivate", post(people::deactivate_collector))
-        .route("/api/v1/collectors/{id}/activate", post(people::activate_collector))
-        .route("/api/v1/users", post(admin::create_staff).get(admin::list_users))
+        .route(
+            "/api/v1/collectors/{id}/deactivate",
+            post(people::deactivate_collector),
+        )
+        .route(
+            "/api/v1/collectors/{id}/activate",
+            post(people::activate_collector),
+        )
+        .route(
+            "/api/v1/users",
+            post(admin::create_staff).get(admin::list_users),
+        )
         .route("/api/v1/roll/snapshots", get(admin::list_snapshots))
         .route("/api/v1/audit", get(admin::audit_log))
 }

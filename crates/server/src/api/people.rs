@@ -1,19 +1,21 @@
 //! Aspirants (registered by the OPL) and their collectors (registered by the aspirant).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use apoyo_domain::access::Role;
-use apoyo_domain::clave::check_clave;
 use apoyo_domain::check::Checks;
+use apoyo_domain::clave::check_clave;
 use apoyo_store::{NewAspirant, NewCollector};
 
 use crate::api::admin::validate_person;
-use crate::api::dto::{AspirantCreated, AspirantView, CollectorCreated, CollectorView, CreatedAccount};
-use crate::api::json::ApiJson;
+use crate::api::dto::{
+    AspirantCreated, AspirantView, CollectorCreated, CollectorView, CreatedAccount,
+};
+use crate::api::json::{ApiJson, ApiPath};
 use crate::auth::{self, Auth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
@@ -34,12 +36,16 @@ pub struct NewAspirantRequest {
 pub async fn create_aspirant(
     State(state): State<AppState>,
     auth: Auth,
-    Path(process_id): Path<i64>,
+    ApiPath(process_id): ApiPath<i64>,
     ApiJson(request): ApiJson<NewAspirantRequest>,
 ) -> ApiResult<(StatusCode, Json<AspirantCreated>)> {
     auth.require(&[Role::Admin])?;
     validate_person(&request.name, &request.email)?;
-    state.store.process(process_id).await?.ok_or(ApiError::NotFound("process"))?;
+    state
+        .store
+        .process(process_id)
+        .await?
+        .ok_or(ApiError::NotFound("process"))?;
     let password = auth::random_password();
     let aspirant = state
         .store
@@ -57,7 +63,10 @@ pub async fn create_aspirant(
     Ok((
         StatusCode::CREATED,
         Json(AspirantCreated {
-            account: CreatedAccount { email: aspirant.email.clone(), initial_password: password },
+            account: CreatedAccount {
+                email: aspirant.email.clone(),
+                initial_password: password,
+            },
             aspirant: AspirantView::from(&aspirant),
         }),
     ))
@@ -69,22 +78,42 @@ pub async fn create_aspirant(
 pub async fn list_aspirants(
     State(state): State<AppState>,
     auth: Auth,
-    Path(process_id): Path<i64>,
+    ApiPath(process_id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<AspirantView>>> {
     auth.require(&[Role::Admin, Role::Reviewer])?;
-    state.store.process(process_id).await?.ok_or(ApiError::NotFound("process"))?;
-    Ok(Json(state.store.aspirants(Some(process_id)).await?.iter().map(AspirantView::from).collect()))
+    state
+        .store
+        .process(process_id)
+        .await?
+        .ok_or(ApiError::NotFound("process"))?;
+    Ok(Json(
+        state
+            .store
+            .aspirants(Some(process_id))
+            .await?
+            .iter()
+            .map(AspirantView::from)
+            .collect(),
+    ))
 }
 
 /// One aspirant: OPL staff, the aspirant, and their collectors.
 #[utoipa::path(get, path = "/api/v1/aspirants/{id}", tag = "aspirants", params(("id" = i64, Path)),
     responses((status = 200, body = AspirantView), (status = 404, body = ErrorBody)))]
-pub async fn get_aspirant(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<Json<AspirantView>> {
+pub async fn get_aspirant(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<AspirantView>> {
     // Another aspirant's data answers as if it did not exist.
     if !auth.principal.can_read_aspirant(id) {
         return Err(ApiError::NotFound("aspirant"));
     }
-    let aspirant = state.store.aspirant(id).await?.ok_or(ApiError::NotFound("aspirant"))?;
+    let aspirant = state
+        .store
+        .aspirant(id)
+        .await?
+        .ok_or(ApiError::NotFound("aspirant"))?;
     Ok(Json(AspirantView::from(&aspirant)))
 }
 
@@ -105,7 +134,7 @@ pub struct NewCollectorRequest {
 pub async fn create_collector(
     State(state): State<AppState>,
     auth: Auth,
-    Path(aspirant_id): Path<i64>,
+    ApiPath(aspirant_id): ApiPath<i64>,
     ApiJson(request): ApiJson<NewCollectorRequest>,
 ) -> ApiResult<(StatusCode, Json<CollectorCreated>)> {
     if !auth.principal.can_manage_collectors_of(aspirant_id) {
@@ -138,7 +167,10 @@ pub async fn create_collector(
     Ok((
         StatusCode::CREATED,
         Json(CollectorCreated {
-            account: CreatedAccount { email: collector.email.clone(), initial_password: password },
+            account: CreatedAccount {
+                email: collector.email.clone(),
+                initial_password: password,
+            },
             collector: CollectorView::from(&collector),
         }),
     ))
@@ -150,10 +182,11 @@ pub async fn create_collector(
 pub async fn list_collectors(
     State(state): State<AppState>,
     auth: Auth,
-    Path(aspirant_id): Path<i64>,
+    ApiPath(aspirant_id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<CollectorView>>> {
     let allowed = auth.principal.role.is_staff()
-        || (auth.principal.role == Role::Aspirant && auth.principal.aspirant_id == Some(aspirant_id));
+        || (auth.principal.role == Role::Aspirant
+            && auth.principal.aspirant_id == Some(aspirant_id));
     if !allowed {
         return Err(if auth.principal.can_read_aspirant(aspirant_id) {
             ApiError::Forbidden
@@ -161,15 +194,35 @@ pub async fn list_collectors(
             ApiError::NotFound("aspirant")
         });
     }
-    state.store.aspirant(aspirant_id).await?.ok_or(ApiError::NotFound("aspirant"))?;
-    Ok(Json(state.store.collectors(aspirant_id).await?.iter().map(CollectorView::from).collect()))
+    state
+        .store
+        .aspirant(aspirant_id)
+        .await?
+        .ok_or(ApiError::NotFound("aspirant"))?;
+    Ok(Json(
+        state
+            .store
+            .collectors(aspirant_id)
+            .await?
+            .iter()
+            .map(CollectorView::from)
+            .collect(),
+    ))
 }
 
 /// One collector: OPL staff, the owning aspirant, or the collector.
 #[utoipa::path(get, path = "/api/v1/collectors/{id}", tag = "collectors", params(("id" = i64, Path)),
     responses((status = 200, body = CollectorView), (status = 404, body = ErrorBody)))]
-pub async fn get_collector(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<Json<CollectorView>> {
-    let collector = state.store.collector(id).await?.ok_or(ApiError::NotFound("collector"))?;
+pub async fn get_collector(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<CollectorView>> {
+    let collector = state
+        .store
+        .collector(id)
+        .await?
+        .ok_or(ApiError::NotFound("collector"))?;
     let allowed = match auth.principal.role {
         Role::Admin | Role::Reviewer => true,
         Role::Aspirant => auth.principal.aspirant_id == Some(collector.aspirant_id),
@@ -181,29 +234,52 @@ pub async fn get_collector(State(state): State<AppState>, auth: Auth, Path(id): 
     Ok(Json(CollectorView::from(&collector)))
 }
 
-async fn set_active(state: &AppState, auth: &Auth, id: i64, active: bool) -> ApiResult<Json<CollectorView>> {
-    let collector = state.store.collector(id).await?.ok_or(ApiError::NotFound("collector"))?;
-    if !auth.principal.can_manage_collectors_of(collector.aspirant_id) {
+async fn set_active(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    active: bool,
+) -> ApiResult<Json<CollectorView>> {
+    let collector = state
+        .store
+        .collector(id)
+        .await?
+        .ok_or(ApiError::NotFound("collector"))?;
+    if !auth
+        .principal
+        .can_manage_collectors_of(collector.aspirant_id)
+    {
         return Err(if auth.principal.can_read_aspirant(collector.aspirant_id) {
             ApiError::Forbidden
         } else {
             ApiError::NotFound("collector")
         });
     }
-    let updated = state.store.set_collector_active(&auth.actor(), id, active).await?;
+    let updated = state
+        .store
+        .set_collector_active(&auth.actor(), id, active)
+        .await?;
     Ok(Json(CollectorView::from(&updated)))
 }
 
 /// Deactivates a collector: their account stops working at once (the aspirant or an administrator).
 #[utoipa::path(post, path = "/api/v1/collectors/{id}/deactivate", tag = "collectors", params(("id" = i64, Path)),
     responses((status = 200, body = CollectorView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn deactivate_collector(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<Json<CollectorView>> {
+pub async fn deactivate_collector(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<CollectorView>> {
     set_active(&state, &auth, id, false).await
 }
 
 /// Reactivates a collector.
 #[utoipa::path(post, path = "/api/v1/collectors/{id}/activate", tag = "collectors", params(("id" = i64, Path)),
     responses((status = 200, body = CollectorView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn activate_collector(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<Json<CollectorView>> {
+pub async fn activate_collector(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<CollectorView>> {
     set_active(&state, &auth, id, true).await
 }

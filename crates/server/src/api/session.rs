@@ -52,7 +52,9 @@ pub struct PasswordChange {
 // Passwords never reach a log, even through a debug print.
 impl std::fmt::Debug for LoginRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginRequest").field("email", &self.email).finish_non_exhaustive()
+        f.debug_struct("LoginRequest")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
     }
 }
 
@@ -76,7 +78,11 @@ fn client_address(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> St
 }
 
 fn cookie(state: &AppState, value: &str, max_age_seconds: i64) -> ApiResult<HeaderValue> {
-    let secure = if state.config.cookies_secure() { "; Secure" } else { "" };
+    let secure = if state.config.cookies_secure() {
+        "; Secure"
+    } else {
+        ""
+    };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{secure}"
     ))
@@ -94,9 +100,16 @@ pub async fn login(
 ) -> ApiResult<Response> {
     let client = client_address(&state, &headers, peer);
     let config = &state.config;
-    let since = clock::format(OffsetDateTime::now_utc() - Duration::minutes(i64::from(config.login_window_minutes)));
-    let (by_email, by_client) = state.store.login_failures_since(&request.email, &client, &since).await?;
-    if by_email >= i64::from(config.login_max_failures) || by_client >= i64::from(config.login_max_failures_per_client) {
+    let since = clock::format(
+        OffsetDateTime::now_utc() - Duration::minutes(i64::from(config.login_window_minutes)),
+    );
+    let (by_email, by_client) = state
+        .store
+        .login_failures_since(&request.email, &client, &since)
+        .await?;
+    if by_email >= i64::from(config.login_max_failures)
+        || by_client >= i64::from(config.login_max_failures_per_client)
+    {
         tracing::warn!(email = %apoyo_store::normalize_email(&request.email), %client, "login throttled");
         return Err(ApiError::Throttled);
     }
@@ -109,7 +122,10 @@ pub async fn login(
     let user = match user {
         Some(user) if matches && user.active => user,
         _ => {
-            state.store.record_login_failure(&request.email, &client).await?;
+            state
+                .store
+                .record_login_failure(&request.email, &client)
+                .await?;
             tracing::info!(email = %apoyo_store::normalize_email(&request.email), %client, "login failed");
             return Err(ApiError::Unauthenticated);
         }
@@ -119,7 +135,10 @@ pub async fn login(
     let csrf_token = auth::random_token();
     let lifetime = Duration::hours(i64::from(config.session_hours));
     let expires_at = clock::format(OffsetDateTime::now_utc() + lifetime);
-    state.store.create_session(user.id, &auth::token_hash(&token), &csrf_token, &expires_at).await?;
+    state
+        .store
+        .create_session(user.id, &auth::token_hash(&token), &csrf_token, &expires_at)
+        .await?;
     tracing::info!(user_id = user.id, role = user.role.as_str(), "login");
     let set_cookie = cookie(&state, &token, lifetime.whole_seconds())?;
     let body = LoginResponse {
@@ -135,7 +154,11 @@ pub async fn login(
 #[utoipa::path(get, path = "/api/v1/session", tag = "session",
     responses((status = 200, body = SessionView), (status = 401, body = ErrorBody)))]
 pub async fn current(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<SessionView>> {
-    let session = state.store.session(&auth.token_hash).await?.ok_or(ApiError::Unauthenticated)?;
+    let session = state
+        .store
+        .session(&auth.token_hash)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
     Ok(Json(SessionView {
         user: UserView::from(&auth.user),
         csrf_token: session.csrf_token,
@@ -148,7 +171,11 @@ pub async fn current(State(state): State<AppState>, auth: Auth) -> ApiResult<Jso
 pub async fn logout(State(state): State<AppState>, auth: Auth) -> ApiResult<Response> {
     state.store.delete_session(&auth.token_hash).await?;
     tracing::info!(user_id = auth.user.id, "logout");
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie(&state, "", 0)?)]).into_response())
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, cookie(&state, "", 0)?)],
+    )
+        .into_response())
 }
 
 /// Changes the password; every other session of the user ends.
@@ -159,15 +186,24 @@ pub async fn change_password(
     auth: Auth,
     ApiJson(change): ApiJson<PasswordChange>,
 ) -> ApiResult<StatusCode> {
-    let stored = state.store.password_hash(auth.user.id).await?.ok_or(ApiError::Unauthenticated)?;
+    let stored = state
+        .store
+        .password_hash(auth.user.id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
     if !auth::verify_password(change.current_password, stored).await? {
-        return Err(ApiError::Unprocessable("La contraseña actual no es correcta.".into()));
+        return Err(ApiError::Unprocessable(
+            "La contraseña actual no es correcta.".into(),
+        ));
     }
     if let Some(problem) = auth::password_problem(&change.new_password, &auth.user.email) {
         return Err(ApiError::Unprocessable(problem));
     }
     let hash = auth::hash_password(change.new_password).await?;
     let actor = Actor::user(auth.user.id, auth.request_id.clone());
-    state.store.set_password(&actor, auth.user.id, &hash, Some(&auth.token_hash)).await?;
+    state
+        .store
+        .set_password(&actor, auth.user.id, &hash, Some(&auth.token_hash))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
