@@ -16,6 +16,7 @@ pub mod names;
 pub mod outcome;
 pub mod roll;
 pub mod threshold;
+pub mod verification;
 
 pub use catalog::{CredentialModel, Sex};
 pub use check::{Check, CheckCode, Checks, Severity};
