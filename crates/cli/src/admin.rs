@@ -38,8 +38,7 @@ pub(crate) fn run(args: AdminArgs) -> ExitCode {
             let store = Store::open_data_dir(&args.data_dir).await?;
             match args.command {
                 AdminCommand::Create { email, name } => {
-                    let password = auth::random_password();
-                    let hash = auth::hash_password(password.clone()).await?;
+                    let (password, hash) = auth::one_time_password().await?;
                     let user = store
                         .create_user(
                             &Actor::system(),
@@ -63,11 +62,5 @@ pub(crate) fn run(args: AdminArgs) -> ExitCode {
             anyhow::Ok(())
         })
     });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    crate::exit_code(result)
 }

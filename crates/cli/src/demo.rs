@@ -62,13 +62,7 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
             serve(config, store).await
         })
     })();
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    crate::exit_code(result)
 }
 
 async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
@@ -183,7 +177,6 @@ async fn create_world(
     }
 
     let mut accounts = Vec::new();
-    let make_password = auth::random_password;
     for (role, email, name) in [
         (
             Role::Admin,
@@ -196,7 +189,7 @@ async fn create_world(
             "Mesa de Control (demo)",
         ),
     ] {
-        let password = make_password();
+        let (password, password_hash) = auth::one_time_password().await?;
         store
             .create_user(
                 &actor,
@@ -204,7 +197,7 @@ async fn create_world(
                     email: email.into(),
                     name: name.into(),
                     role,
-                    password_hash: auth::hash_password(password.clone()).await?,
+                    password_hash: password_hash.clone(),
                     must_change_password: false,
                 },
             )
@@ -245,7 +238,7 @@ async fn create_world(
         ("mez-a", "Aspirante — Mezquital (demo)", 14),
     ] {
         let office_id = *offices.get(&municipio).context("demo office missing")?;
-        let password = make_password();
+        let (password, password_hash) = auth::one_time_password().await?;
         let email = format!("{key}@demo.apoyo.test");
         let aspirant = store
             .create_aspirant(
@@ -255,18 +248,13 @@ async fn create_world(
                     office_id,
                     name: name.into(),
                     email: email.clone(),
-                    password_hash: auth::hash_password(password.clone()).await?,
+                    password_hash: password_hash.clone(),
                 },
             )
             .await?;
         // Demo accounts are ready to use; real ones must change their one-time password.
         store
-            .set_password(
-                &actor,
-                aspirant.user_id,
-                &auth::hash_password(password.clone()).await?,
-                None,
-            )
+            .set_password(&actor, aspirant.user_id, &password_hash, None)
             .await?;
         accounts.push(Account {
             role: Role::Aspirant,
@@ -279,7 +267,7 @@ async fn create_world(
             let Some((clave, person)) = collector_for(municipio) else {
                 break;
             };
-            let password = make_password();
+            let (password, password_hash) = auth::one_time_password().await?;
             let email = format!("{key}-aux{n}@demo.apoyo.test");
             let collector = store
                 .create_collector(
@@ -289,17 +277,12 @@ async fn create_world(
                         name: person.clone(),
                         email: email.clone(),
                         clave_elector: clave.clone(),
-                        password_hash: auth::hash_password(password.clone()).await?,
+                        password_hash: password_hash.clone(),
                     },
                 )
                 .await?;
             store
-                .set_password(
-                    &actor,
-                    collector.user_id,
-                    &auth::hash_password(password.clone()).await?,
-                    None,
-                )
+                .set_password(&actor, collector.user_id, &password_hash, None)
                 .await?;
             accounts.push(Account {
                 role: Role::Collector,

@@ -46,3 +46,14 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
     }
 }
+
+/// Success, or the error chain on standard error (English: operators read it) and failure.
+fn exit_code(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

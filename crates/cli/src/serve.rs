@@ -38,11 +38,5 @@ pub(crate) fn run(args: ServeArgs) -> ExitCode {
             anyhow::Ok(())
         })
     })();
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    crate::exit_code(result)
 }

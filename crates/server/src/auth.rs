@@ -81,6 +81,13 @@ pub fn random_password() -> String {
         .collect()
 }
 
+/// A one-time password for a new account, and its hash to store.
+pub async fn one_time_password() -> ApiResult<(String, String)> {
+    let password = random_password();
+    let hash = hash_password(password.clone()).await?;
+    Ok((password, hash))
+}
+
 pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }

@@ -316,7 +316,7 @@ pub async fn create_staff(
         }
     };
     validate_person(&request.name, &request.email)?;
-    let password = auth::random_password();
+    let (password, password_hash) = auth::one_time_password().await?;
     let user = state
         .store
         .create_user(
@@ -325,7 +325,7 @@ pub async fn create_staff(
                 email: request.email,
                 name: request.name,
                 role,
-                password_hash: auth::hash_password(password.clone()).await?,
+                password_hash,
                 must_change_password: true,
             },
         )

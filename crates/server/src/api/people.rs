@@ -46,7 +46,7 @@ pub async fn create_aspirant(
         .process(process_id)
         .await?
         .ok_or(ApiError::NotFound("process"))?;
-    let password = auth::random_password();
+    let (password, password_hash) = auth::one_time_password().await?;
     let aspirant = state
         .store
         .create_aspirant(
@@ -56,7 +56,7 @@ pub async fn create_aspirant(
                 office_id: request.office_id,
                 name: request.name,
                 email: request.email,
-                password_hash: auth::hash_password(password.clone()).await?,
+                password_hash,
             },
         )
         .await?;
@@ -150,7 +150,7 @@ pub async fn create_collector(
     if let Some(failed) = checks.as_slice().iter().find(|c| c.is_blocking()) {
         return Err(ApiError::BadRequest(failed.message.clone()));
     }
-    let password = auth::random_password();
+    let (password, password_hash) = auth::one_time_password().await?;
     let collector = state
         .store
         .create_collector(
@@ -160,7 +160,7 @@ pub async fn create_collector(
                 name: request.name,
                 email: request.email,
                 clave_elector: request.clave_elector,
-                password_hash: auth::hash_password(password.clone()).await?,
+                password_hash,
             },
         )
         .await?;
