@@ -16,6 +16,8 @@ pub(crate) enum CredentialCommand {
     /// docs/credential-input.md). Prints a JSON report. Exit status: 0 when no
     /// error-severity check fails, 1 when one does, 2 when the input is unusable.
     Check(CheckArgs),
+    /// Write synthetic photographs of credential backs with ground truth (docs/card-images.md).
+    SynthImages(crate::card_images::SynthImagesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -58,6 +60,7 @@ pub(crate) fn run(command: CredentialCommand) -> ExitCode {
                 ExitCode::from(UNUSABLE_INPUT)
             }
         },
+        CredentialCommand::SynthImages(args) => crate::card_images::run(args),
     }
 }
 

@@ -1,6 +1,7 @@
 //! `apoyo`: the one binary of the system, with a subcommand per job.
 
 mod admin;
+mod card_images;
 mod credential;
 mod demo;
 mod roll;

@@ -31,6 +31,8 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// Largest request body accepted by the JSON API, in bytes.
     pub max_json_bytes: usize,
+    /// Largest support upload (`POST /api/v1/supports`: fields and four images), in bytes.
+    pub max_support_bytes: usize,
     /// `pretty` for people, `json` for log collectors.
     pub log_format: LogFormat,
     /// tracing filter, e.g. `info` or `apoyo_server=debug,info`.
@@ -57,6 +59,7 @@ impl Default for Config {
             login_window_minutes: 15,
             trust_forwarded_for: false,
             max_json_bytes: 256 * 1024,
+            max_support_bytes: 10 * 1024 * 1024,
             log_format: LogFormat::Pretty,
             log_level: "info".into(),
         }
@@ -104,6 +107,7 @@ impl fmt::Debug for Config {
             .field("login_window_minutes", &self.login_window_minutes)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("max_json_bytes", &self.max_json_bytes)
+            .field("max_support_bytes", &self.max_support_bytes)
             .field("log_format", &self.log_format)
             .finish_non_exhaustive()
     }

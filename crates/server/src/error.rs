@@ -111,6 +111,7 @@ fn label_es(what: &str) -> &'static str {
         "collector" => "el auxiliar",
         "user" => "el usuario",
         "roll snapshot" => "el corte de la Lista Nominal",
+        "support" => "el apoyo",
         "route" => "la dirección solicitada",
         _ => "el recurso",
     }
@@ -148,6 +149,9 @@ impl From<StoreError> for ApiError {
                 Conflict::CollectorTaken { clave, .. } => format!(
                     "La persona con clave de elector {clave} ya está registrada como auxiliar en este proceso; un auxiliar sólo puede trabajar para un aspirante."
                 ),
+                Conflict::SupportClientIdReused(client_id) => format!(
+                    "Ya se recibió un apoyo con el identificador {client_id} y otro contenido. Un reenvío debe ser idéntico; un apoyo nuevo necesita un identificador nuevo."
+                ),
             }),
             StoreError::Rule(rule) => Self::Unprocessable(match rule {
                 RuleViolation::CollectorNotOnRoll(clave) => format!(
@@ -164,6 +168,12 @@ impl From<StoreError> for ApiError {
                 }
                 RuleViolation::PeriodReversed => "El periodo de captación termina antes de empezar.".into(),
                 RuleViolation::OfficeOfAnotherProcess => "El cargo pertenece a otro proceso.".into(),
+                RuleViolation::CollectorInactive => {
+                    "Su cuenta de auxiliar está desactivada: no puede enviar apoyos. Consulte al aspirante.".into()
+                }
+                RuleViolation::SupportImagesIncomplete => {
+                    "Un apoyo lleva exactamente cuatro imágenes: front, back, live_photo y signature.".into()
+                }
             }),
             other => Self::Internal(other.to_string()),
         }

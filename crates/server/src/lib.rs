@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod images;
 pub mod state;
 pub mod telemetry;
 
@@ -25,7 +26,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use apoyo_store::{Store, StoreError};
+use apoyo_store::{LocalBlobStore, Store, StoreError};
 
 pub use config::Config;
 use state::AppState;
@@ -74,7 +75,7 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let max_json = state.config.max_json_bytes;
     Router::new()
-        .merge(api::routes())
+        .merge(api::routes(state.config.max_support_bytes))
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi()))
         .fallback(api::json::not_found)
         .method_not_allowed_fallback(api::json::method_not_allowed)
@@ -120,6 +121,7 @@ impl App {
         let state = AppState {
             store,
             dummy_hash: Arc::from(auth::dummy_hash().await?),
+            blobs: Arc::new(LocalBlobStore::in_data_dir(&config.data_dir)),
             config: Arc::new(config),
         };
         Ok(Self {

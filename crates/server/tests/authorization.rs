@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use common::{Auth, Member, TestApp, World};
+use common::{Auth, Member, TestApp, World, support_fields, support_images};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Caller {
@@ -58,6 +58,8 @@ enum Body {
     /// A person on the Lista Nominal no one has registered yet.
     Collector,
     Staff,
+    /// A well-formed support (multipart) with a client id never used.
+    Support,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,6 +162,8 @@ const TABLE: &[Row] = &[
     row("GET", "/api/v1/collectors/{id}", "/api/v1/collectors/{collector}", Body::None, with_ids(401, 200, 200, 200, 200, 404, 404)),
     row("POST", "/api/v1/collectors/{id}/deactivate", "/api/v1/collectors/{collector2}/deactivate", Body::None, with_ids(401, 200, 403, 200, 403, 404, 404)),
     row("POST", "/api/v1/collectors/{id}/activate", "/api/v1/collectors/{collector2}/activate", Body::None, with_ids(401, 200, 403, 200, 403, 404, 404)),
+    row("POST", "/api/v1/supports", "/api/v1/supports", Body::Support, plain(401, 403, 403, 403, 201)),
+    row("GET", "/api/v1/supports/{id}/receipt", "/api/v1/supports/{support}/receipt", Body::None, with_ids(401, 200, 200, 200, 200, 404, 404)),
     row("POST", "/api/v1/users", "/api/v1/users", Body::Staff, plain(401, 201, 403, 403, 403)),
     row("GET", "/api/v1/users", "/api/v1/users", Body::None, plain(401, 200, 403, 403, 403)),
     row("GET", "/api/v1/roll/snapshots", "/api/v1/roll/snapshots", Body::None, plain(401, 200, 200, 403, 403)),
@@ -242,6 +246,8 @@ struct Ids {
     aspirant: i64,
     collector: i64,
     collector2: i64,
+    /// A support sent by the column's collector (A's, or B's for foreign ids).
+    support: i64,
 }
 
 fn target(template: &str, ids: &Ids) -> String {
@@ -251,6 +257,7 @@ fn target(template: &str, ids: &Ids) -> String {
         .replace("{aspirant}", &ids.aspirant.to_string())
         .replace("{collector2}", &ids.collector2.to_string())
         .replace("{collector}", &ids.collector.to_string())
+        .replace("{support}", &ids.support.to_string())
 }
 
 fn error_code(status: u16) -> &'static str {
@@ -266,6 +273,20 @@ fn error_code(status: u16) -> &'static str {
 async fn every_endpoint_with_every_role_and_foreign_ids() {
     let app = TestApp::start().await;
     let world = World::build(&app).await;
+    // The world's process collected in 2025; supports need a period that is open now.
+    app.open_collection(world.process_id).await;
+    let mut supports = Vec::new();
+    for (member, n) in [(&world.col_a, 1), (&world.col_b, 2)] {
+        let reply = app
+            .send_support(
+                &member.session.bearer(),
+                &support_fields(&format!("matriz-apoyo-{n:04}"), n),
+                support_images(0),
+            )
+            .await
+            .expect(201);
+        supports.push(reply.body["support_id"].as_i64().unwrap());
+    }
     let mut members: Vec<(Caller, Member)> = vec![
         (Caller::Admin, world.admin.clone()),
         (Caller::Reviewer, world.reviewer.clone()),
@@ -278,6 +299,7 @@ async fn every_endpoint_with_every_role_and_foreign_ids() {
         aspirant: world.aspirant_a,
         collector: world.col_a_id,
         collector2: world.col_a2_id,
+        support: supports[0],
     };
     let foreign = Ids {
         process: world.other_process_id,
@@ -285,6 +307,7 @@ async fn every_endpoint_with_every_role_and_foreign_ids() {
         aspirant: world.aspirant_b,
         collector: world.col_b_id,
         collector2: world.col_b_id,
+        support: supports[1],
     };
     // What A and A's collector must never see.
     let secrets = [
@@ -353,6 +376,7 @@ async fn every_endpoint_with_every_role_and_foreign_ids() {
                 Body::Collector => {
                     Some(app.collector_body(&format!("Auxiliar de la matriz {}", app.unique())))
                 }
+                Body::Support => None,
                 Body::Staff => Some(json!({
                     "email": app.unique_email("matriz-revisor"),
                     "name": "Revisor de la matriz",
@@ -361,7 +385,12 @@ async fn every_endpoint_with_every_role_and_foreign_ids() {
             };
             let method = Method::from_bytes(row.method.as_bytes()).unwrap();
             let path = target(row.target, ids);
-            let reply = app.call(method, &path, &auth, body.as_ref()).await;
+            let reply = if matches!(row.body, Body::Support) {
+                let fields = support_fields(&format!("matriz-{}", app.unique() + 1000), 3);
+                app.send_support(&auth, &fields, support_images(0)).await
+            } else {
+                app.call(method, &path, &auth, body.as_ref()).await
+            };
 
             let mut problems = Vec::new();
             if reply.status != expected {

@@ -56,6 +56,7 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
         ("login_window_minutes", "30"),
         ("trust_forwarded_for", "true"),
         ("max_json_bytes", "65536"),
+        ("max_support_bytes", "5242880"),
         ("log_format", "\"json\""),
         ("log_level", "\"apoyo_server=debug,info\""),
     ];
@@ -70,6 +71,7 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
         ("login_window_minutes", "5"),
         ("trust_forwarded_for", "false"),
         ("max_json_bytes", "1024"),
+        ("max_support_bytes", "2048"),
         ("log_format", "pretty"),
         ("log_level", "warn"),
     ];
@@ -103,6 +105,7 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
         assert_eq!(config.login_window_minutes, 30);
         assert!(config.trust_forwarded_for);
         assert_eq!(config.max_json_bytes, 65_536);
+        assert_eq!(config.max_support_bytes, 5_242_880);
         assert_eq!(config.log_format, LogFormat::Json);
         assert_eq!(config.log_level, "apoyo_server=debug,info");
 
@@ -130,6 +133,7 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
         assert_eq!(config.login_window_minutes, 5);
         assert!(!config.trust_forwarded_for);
         assert_eq!(config.max_json_bytes, 1024);
+        assert_eq!(config.max_support_bytes, 2048);
         assert_eq!(config.log_format, LogFormat::Pretty);
         assert_eq!(config.log_level, "warn");
         Ok(())

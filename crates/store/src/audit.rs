@@ -54,7 +54,7 @@ pub struct AuditFilter {
 }
 
 pub(crate) async fn append(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'_, Sqlite>,
     actor: &Actor,
     action: &str,
     entity: &str,

@@ -21,6 +21,8 @@ pub enum StoreError {
     Conflict(Conflict),
     #[error("rule broken: {0}")]
     Rule(RuleViolation),
+    #[error("cannot store a blob: {0}")]
+    Blob(#[source] std::io::Error),
     #[error("stored data is not what the schema promises: {0}")]
     Corrupt(String),
 }
@@ -36,6 +38,8 @@ pub enum Conflict {
     OfficeNameTaken(String),
     #[error("clave {clave} already collects for aspirant {aspirant_id} in this process")]
     CollectorTaken { clave: String, aspirant_id: i64 },
+    #[error("the client id {0:?} was already used for a support with other content")]
+    SupportClientIdReused(String),
 }
 
 /// A domain rule the request would break.
@@ -53,6 +57,10 @@ pub enum RuleViolation {
     PeriodReversed,
     #[error("the office belongs to another process")]
     OfficeOfAnotherProcess,
+    #[error("the collector is deactivated")]
+    CollectorInactive,
+    #[error("a support needs exactly one image of each kind")]
+    SupportImagesIncomplete,
 }
 
 /// One problem in one row of a roll file.

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod blobs;
 pub mod clock;
 mod error;
 mod people;
@@ -10,6 +11,7 @@ mod processes;
 mod roll_import;
 mod roll_query;
 mod roll_table;
+mod supports;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -20,11 +22,15 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use accounts::{NewUser, SessionRecord, User, normalize_email};
 pub use audit::{Actor, AuditEntry, AuditFilter};
+pub use blobs::{BlobStore, LocalBlobStore, sha256_hex};
 pub use error::{Conflict, ImportError, RowError, RuleViolation, StoreError};
 pub use people::{Aspirant, Collector, NewAspirant, NewCollector};
 pub use processes::{NewOffice, NewProcess, Office, OfficeKind, Process, ProcessKind};
 pub use roll_import::{ImportOptions, ImportReport, MAX_REPORTED_ROW_ERRORS};
 pub use roll_query::{MunicipalityCount, SnapshotDetail, SnapshotSummary, StatusCounts};
+pub use supports::{
+    Acceptance, CollectorAssignment, ImageKind, NewImage, NewSupport, Receipt, StoredImage, folio,
+};
 
 /// The file name of the embedded database inside the data directory.
 pub const SQLITE_FILE: &str = "apoyo.sqlite3";

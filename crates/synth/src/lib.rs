@@ -59,6 +59,7 @@
 //! verification must give each; see `docs/capture-set-format.md`.
 
 mod capture;
+mod card;
 mod citizen;
 mod names;
 mod rng;
@@ -66,6 +67,11 @@ mod roll;
 mod territory;
 
 pub use capture::{Aspirant, CaptureConfig, CaptureSummary, OutcomeShares, write_capture_set};
+pub use card::{
+    CARD_HEIGHT_MM, CARD_WIDTH_MM, CardImage, CardSet, CardTruth, Difficulty, FRAME_SIZES, Glare,
+    LevelParams, MRZ_CAP_HEIGHT_MM, MRZ_LINE_PITCH_MM, MRZ_PITCH_MM, MRZ_WIDTH_MM, PhotoParams,
+    Point, Shadow, card_set, render_card,
+};
 pub use citizen::CredentialFields;
 pub use roll::{DURANGO_ROLL_2025, MAX_VOTERS, RollConfig, RollGenerator, RollSummary, write_roll};
 pub use territory::{

@@ -6,8 +6,10 @@ pub mod health;
 pub mod json;
 pub mod people;
 pub mod session;
+pub mod supports;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use utoipa::OpenApi;
 
@@ -25,12 +27,14 @@ use crate::state::AppState;
         people::create_aspirant, people::list_aspirants, people::get_aspirant,
         people::create_collector, people::list_collectors, people::get_collector,
         people::deactivate_collector, people::activate_collector,
+        supports::create_support, supports::get_receipt,
     ),
     tags(
         (name = "session", description = "Login, logout, password"),
         (name = "processes", description = "Processes (convocatorias) and offices (cargos)"),
         (name = "aspirants", description = "Aspirantes"),
         (name = "collectors", description = "Auxiliares"),
+        (name = "supports", description = "Supports (apoyos) received from collectors"),
         (name = "users", description = "OPL staff accounts"),
         (name = "roll", description = "Lista Nominal snapshots"),
         (name = "audit", description = "Audit log"),
@@ -39,7 +43,8 @@ use crate::state::AppState;
 )]
 pub struct ApiDoc;
 
-pub fn routes() -> Router<AppState> {
+/// `max_support_bytes`: the body limit of `POST /api/v1/supports` (the others keep the JSON limit).
+pub fn routes(max_support_bytes: usize) -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -84,4 +89,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/roll/snapshots", get(admin::list_snapshots))
         .route("/api/v1/audit", get(admin::audit_log))
+        .route(
+            "/api/v1/supports",
+            post(supports::create_support).layer(DefaultBodyLimit::max(max_support_bytes)),
+        )
+        .route("/api/v1/supports/{id}/receipt", get(supports::get_receipt))
 }

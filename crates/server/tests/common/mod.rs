@@ -863,3 +863,147 @@ impl World {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Supports
+// ---------------------------------------------------------------------------------------
+
+/// A real JPEG of `width`×`height` (grey gradient), encoded by the `image` crate.
+pub fn jpeg(width: u32, height: u32, shade: u8) -> Vec<u8> {
+    let pixels = image::RgbImage::from_fn(width, height, |x, y| {
+        let v = u8::try_from((x + y) % 200).unwrap().wrapping_add(shade);
+        image::Rgb([v, v / 2, 255 - v])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
+        .encode_image(&pixels)
+        .unwrap();
+    out
+}
+
+/// Marks an EXIF segment with GPS carries; tests look for them in stored images.
+pub const EXIF_MARK: &[u8] = b"GPSLatitude 24.0277 GPSLongitude -104.6532";
+
+/// The JPEG with an APP1 Exif segment (carrying [`EXIF_MARK`]) right after SOI.
+pub fn with_exif(jpeg: &[u8]) -> Vec<u8> {
+    let mut payload = b"Exif\0\0MM\0*\0\0\0\x08".to_vec();
+    payload.extend_from_slice(EXIF_MARK);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&u16::try_from(payload.len() + 2).unwrap().to_be_bytes());
+    out.extend_from_slice(&payload);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+/// The four images of a support: (part name, bytes, declared content type).
+pub fn support_images(shade: u8) -> Vec<(&'static str, Vec<u8>, &'static str)> {
+    ["front", "back", "live_photo", "signature"]
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            (
+                name,
+                jpeg(96, 64, shade.wrapping_add(u8::try_from(i).unwrap() * 40)),
+                "image/jpeg",
+            )
+        })
+        .collect()
+}
+
+/// The `support` part: well-formed fields (model G: CIC and identificador).
+pub fn support_fields(client_id: &str, n: u32) -> Value {
+    let captured_at = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    json!({
+        "client_id": client_id,
+        "captured_at": captured_at,
+        "location": {"latitude": 24.0277, "longitude": -104.6532},
+        "credential": {
+            "model": "G",
+            "cic": format!("{:09}", 200_000_000 + n),
+            "citizen_id": format!("{:09}", 100_000_000 + n),
+            "section": "301",
+            "paternal_surname": "GARCIA",
+            "maternal_surname": "TORRES",
+            "given_names": "LUIS",
+        },
+        "precheck_failed": ["clave.name_letters"],
+    })
+}
+
+impl TestApp {
+    /// `POST /api/v1/supports` as multipart: the `support` part (JSON text, unless
+    /// `fields` is a string, sent as is) and the given parts.
+    pub async fn send_support(
+        &self,
+        auth: &Auth,
+        fields: &Value,
+        parts: Vec<(&'static str, Vec<u8>, &'static str)>,
+    ) -> Reply {
+        let text = match fields {
+            Value::String(raw) => raw.clone(),
+            other => other.to_string(),
+        };
+        let mut form = reqwest::multipart::Form::new().part(
+            "support",
+            reqwest::multipart::Part::text(text)
+                .mime_str("application/json")
+                .unwrap(),
+        );
+        for (name, bytes, mime) in parts {
+            form = form.part(
+                name,
+                reqwest::multipart::Part::bytes(bytes)
+                    .file_name(format!("{name}.jpg"))
+                    .mime_str(mime)
+                    .unwrap(),
+            );
+        }
+        let mut builder = self.http.post(self.url("/api/v1/supports")).multipart(form);
+        match auth {
+            Auth::None => {}
+            Auth::Bearer(token) => builder = builder.bearer_auth(token),
+            Auth::Cookie { token, csrf } => {
+                builder = builder.header("cookie", format!("apoyo_session={token}"));
+                if let Some(csrf) = csrf {
+                    builder = builder.header(CSRF_HEADER, csrf);
+                }
+            }
+        }
+        let response = builder
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST /api/v1/supports: {e}"));
+        reply("POST /api/v1/supports".into(), response).await
+    }
+
+    /// Moves a process's collection period around today (UTC−6), directly in the database:
+    /// the world's processes are dated 2025.
+    pub async fn open_collection(&self, process_id: i64) {
+        self.set_collection(process_id, -10, 20, 24).await;
+    }
+
+    /// Sets a process's collection period to the local (UTC−6) days `today + starts` to
+    /// `today + ends`, with `grace_hours`, directly in the database.
+    pub async fn set_collection(&self, process_id: i64, starts: i64, ends: i64, grace_hours: i64) {
+        let today =
+            (time::OffsetDateTime::now_utc().unix_timestamp() - 6 * 3600).div_euclid(86_400);
+        let day = |offset: i64| Date::from_days_since_epoch(today + offset).to_string();
+        let db = self.sqlite().await;
+        sqlx::query(
+            "UPDATE processes SET collection_starts_on = ?, collection_ends_on = ?, grace_hours = ? WHERE id = ?",
+        )
+        .bind(day(starts))
+        .bind(day(ends))
+        .bind(grace_hours)
+        .bind(process_id)
+        .execute(&db)
+        .await
+        .unwrap();
+        db.close().await;
+    }
+}

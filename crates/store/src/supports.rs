@@ -1,0 +1,456 @@
+//! Supports (apoyos) as received from collectors: durable acceptance with a reception
+//! sequence per process, idempotent on the client's id, images in a [`BlobStore`].
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use sqlx::{Connection, Row, Sqlite, Transaction};
+
+use crate::audit::{self, Actor};
+use crate::blobs::{BlobStore, sha256_hex};
+use crate::error::{Conflict, RuleViolation};
+use crate::{Store, StoreError, clock};
+
+/// The four images of a support.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageKind {
+    /// Anverso of the credential.
+    Front,
+    /// Reverso of the credential.
+    Back,
+    /// Fotografía viva of the citizen.
+    LivePhoto,
+    /// The citizen's signature.
+    Signature,
+}
+
+impl ImageKind {
+    pub const ALL: [ImageKind; 4] = [Self::Front, Self::Back, Self::LivePhoto, Self::Signature];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Front => "front",
+            Self::Back => "back",
+            Self::LivePhoto => "live_photo",
+            Self::Signature => "signature",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// One validated image, metadata already removed.
+#[derive(Clone, Debug)]
+pub struct NewImage {
+    pub kind: ImageKind,
+    /// `image/jpeg`, `image/png` or `image/webp`.
+    pub content_type: &'static str,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: Vec<u8>,
+}
+
+/// A support as sent by a collector (already validated by the caller).
+#[derive(Clone, Debug)]
+pub struct NewSupport {
+    /// The collector's account (the caller).
+    pub collector_user_id: i64,
+    pub client_id: String,
+    /// RFC 3339 UTC. (Paper supports are not received through this path yet: `paper` is 0.)
+    pub captured_at: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    /// The captured credential fields.
+    pub credential: Value,
+    /// Codes of the pre-send checks that failed on the device.
+    pub precheck: Value,
+    /// One of each kind.
+    pub images: Vec<NewImage>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoredImage {
+    pub kind: ImageKind,
+    pub content_type: String,
+    pub bytes: i64,
+    pub width: i64,
+    pub height: i64,
+    pub sha256: String,
+    pub object_key: String,
+}
+
+/// What the collector keeps as proof of reception.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Receipt {
+    pub support_id: i64,
+    pub client_id: String,
+    pub process_id: i64,
+    pub aspirant_id: i64,
+    pub collector_id: i64,
+    pub sequence: i64,
+    /// `<process id>-<sequence, 8 digits>`.
+    pub folio: String,
+    pub received_at: String,
+    pub images: Vec<StoredImage>,
+}
+
+/// The folio printed on a receipt.
+pub fn folio(process_id: i64, sequence: i64) -> String {
+    format!("{process_id}-{sequence:08}")
+}
+
+/// The result of sending a support.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Acceptance {
+    /// Stored now.
+    Accepted(Receipt),
+    /// Already stored by an earlier send with the same client id and content.
+    Repeated(Receipt),
+}
+
+/// The collector behind an account, with what acceptance needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CollectorAssignment {
+    pub collector_id: i64,
+    pub process_id: i64,
+    pub aspirant_id: i64,
+    pub office_id: i64,
+    pub active: bool,
+}
+
+fn content_sha256(new: &NewSupport, image_hashes: &[(ImageKind, String)]) -> String {
+    let images: Vec<Value> = image_hashes
+        .iter()
+        .map(|(kind, sha)| json!([kind.as_str(), sha]))
+        .collect();
+    let canonical = json!({
+        "captured_at": new.captured_at,
+        "latitude": new.latitude,
+        "longitude": new.longitude,
+        "credential": new.credential,
+        "precheck": new.precheck,
+        "images": images,
+    });
+    sha256_hex(canonical.to_string().as_bytes())
+}
+
+async fn assignment(
+    executor: impl sqlx::SqliteExecutor<'_>,
+    user_id: i64,
+) -> Result<Option<CollectorAssignment>, StoreError> {
+    let row: Option<(i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT c.id, c.process_id, c.aspirant_id, a.office_id, c.active \
+         FROM collectors c JOIN aspirants a ON a.id = c.aspirant_id WHERE c.user_id = ?",
+    )
+    .bind(user_id)
+    .fetch_optional(executor)
+    .await
+    .map_err(StoreError::Database)?;
+    Ok(row.map(
+        |(collector_id, process_id, aspirant_id, office_id, active)| CollectorAssignment {
+            collector_id,
+            process_id,
+            aspirant_id,
+            office_id,
+            active: active == 1,
+        },
+    ))
+}
+
+/// (support id, content hash) of a collector's earlier send with this client id.
+async fn existing(
+    executor: impl sqlx::SqliteExecutor<'_>,
+    collector_id: i64,
+    client_id: &str,
+) -> Result<Option<(i64, String)>, StoreError> {
+    sqlx::query_as(
+        "SELECT id, content_sha256 FROM supports WHERE collector_id = ? AND client_id = ?",
+    )
+    .bind(collector_id)
+    .bind(client_id)
+    .fetch_optional(executor)
+    .await
+    .map_err(StoreError::Database)
+}
+
+impl Store {
+    /// The collector behind a user account, if the account is a collector's.
+    pub async fn collector_assignment(
+        &self,
+        user_id: i64,
+    ) -> Result<Option<CollectorAssignment>, StoreError> {
+        assignment(&self.pool, user_id).await
+    }
+
+    /// The id of a collector's support sent with `client_id`, if any.
+    pub async fn support_by_client_id(
+        &self,
+        collector_id: i64,
+        client_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(existing(&self.pool, collector_id, client_id)
+            .await?
+            .map(|(id, _)| id))
+    }
+
+    async fn repeated(
+        &self,
+        found: (i64, String),
+        content: &str,
+        client_id: &str,
+    ) -> Result<Acceptance, StoreError> {
+        if found.1 != content {
+            return Err(StoreError::Conflict(Conflict::SupportClientIdReused(
+                client_id.to_owned(),
+            )));
+        }
+        let receipt = self
+            .support_receipt(found.0)
+            .await?
+            .ok_or(StoreError::NotFound("support"))?;
+        Ok(Acceptance::Repeated(receipt))
+    }
+
+    /// Accepts a support durably: the images are written to `blobs` (and made durable)
+    /// first, then one `BEGIN IMMEDIATE` transaction assigns the next sequence of the
+    /// process and inserts the support, its images, a pending verification job and the
+    /// audit entry; the commit is synchronous (`synchronous = FULL` for it), so once this
+    /// returns `Accepted`, even a power loss keeps the support. A resend with the same
+    /// client id and content answers the first receipt and stores nothing.
+    pub async fn accept_support(
+        &self,
+        actor: &Actor,
+        blobs: Arc<dyn BlobStore>,
+        new: NewSupport,
+    ) -> Result<Acceptance, StoreError> {
+        let mut images = new.images.clone();
+        images.sort_by_key(|i| i.kind);
+        let kinds: Vec<ImageKind> = images.iter().map(|i| i.kind).collect();
+        if kinds != ImageKind::ALL {
+            return Err(StoreError::Rule(RuleViolation::SupportImagesIncomplete));
+        }
+        let hashes: Vec<(ImageKind, String)> = images
+            .iter()
+            .map(|i| (i.kind, sha256_hex(&i.bytes)))
+            .collect();
+        let content = content_sha256(&new, &hashes);
+        let collector = self
+            .collector_assignment(new.collector_user_id)
+            .await?
+            .ok_or(StoreError::NotFound("collector"))?;
+        if let Some(found) = existing(&self.pool, collector.collector_id, &new.client_id).await? {
+            return self.repeated(found, &content, &new.client_id).await;
+        }
+        if !collector.active {
+            return Err(StoreError::Rule(RuleViolation::CollectorInactive));
+        }
+
+        // Images first, durably: a committed row never points at a missing blob.
+        let to_write: Vec<Vec<u8>> = images.iter().map(|i| i.bytes.clone()).collect();
+        let keys = tokio::task::spawn_blocking(move || {
+            to_write
+                .iter()
+                .map(|bytes| blobs.put(bytes))
+                .collect::<std::io::Result<Vec<String>>>()
+        })
+        .await
+        .map_err(|e| StoreError::Blob(std::io::Error::other(e.to_string())))?
+        .map_err(StoreError::Blob)?;
+
+        let mut conn = self.pool.acquire().await.map_err(StoreError::Database)?;
+        sqlx::query("PRAGMA synchronous = FULL")
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::Database)?;
+        let result = async {
+            let mut tx = conn
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .map_err(StoreError::Database)?;
+            // Another send of the same client id may have committed meanwhile.
+            if let Some(found) = existing(&mut *tx, collector.collector_id, &new.client_id).await? {
+                drop(tx);
+                return Ok(Err(found));
+            }
+            let now = assignment(&mut *tx, new.collector_user_id)
+                .await?
+                .ok_or(StoreError::NotFound("collector"))?;
+            if !now.active {
+                return Err(StoreError::Rule(RuleViolation::CollectorInactive));
+            }
+            let support_id = insert(
+                &mut tx, actor, &collector, &new, &images, &hashes, &keys, &content,
+            )
+            .await?;
+            tx.commit().await.map_err(StoreError::Database)?;
+            Ok(Ok(support_id))
+        }
+        .await;
+        let reset = sqlx::query("PRAGMA synchronous = NORMAL")
+            .execute(&mut *conn)
+            .await;
+        if reset.is_err() {
+            // Never hand a connection in an unknown state back to the pool.
+            conn.detach();
+        } else {
+            // Back to the pool before reading the receipt (which needs a connection).
+            drop(conn);
+        }
+        match result? {
+            Ok(support_id) => Ok(Acceptance::Accepted(
+                self.support_receipt(support_id)
+                    .await?
+                    .ok_or(StoreError::NotFound("support"))?,
+            )),
+            Err(found) => self.repeated(found, &content, &new.client_id).await,
+        }
+    }
+
+    /// The receipt of a support.
+    pub async fn support_receipt(&self, support_id: i64) -> Result<Option<Receipt>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT id, client_id, process_id, aspirant_id, collector_id, sequence, received_at \
+             FROM supports WHERE id = ?",
+        )
+        .bind(support_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::Database)?
+        else {
+            return Ok(None);
+        };
+        let images: Vec<(String, String, i64, i64, i64, String, String)> = sqlx::query_as(
+            "SELECT kind, content_type, bytes, width, height, sha256, object_key \
+             FROM support_images WHERE support_id = ?",
+        )
+        .bind(support_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::Database)?;
+        let mut images = images
+            .into_iter()
+            .map(
+                |(kind, content_type, bytes, width, height, sha256, object_key)| {
+                    Ok(StoredImage {
+                        kind: ImageKind::parse(&kind)
+                            .ok_or_else(|| StoreError::Corrupt(format!("image kind {kind:?}")))?,
+                        content_type,
+                        bytes,
+                        width,
+                        height,
+                        sha256,
+                        object_key,
+                    })
+                },
+            )
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        images.sort_by_key(|i| i.kind);
+        let get = |column: &str| -> Result<i64, StoreError> {
+            row.try_get(column).map_err(StoreError::Database)
+        };
+        let process_id = get("process_id")?;
+        let sequence = get("sequence")?;
+        Ok(Some(Receipt {
+            support_id,
+            client_id: row.try_get("client_id").map_err(StoreError::Database)?,
+            process_id,
+            aspirant_id: get("aspirant_id")?,
+            collector_id: get("collector_id")?,
+            sequence,
+            folio: folio(process_id, sequence),
+            received_at: row.try_get("received_at").map_err(StoreError::Database)?,
+            images,
+        }))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert(
+    tx: &mut Transaction<'_, Sqlite>,
+    actor: &Actor,
+    collector: &CollectorAssignment,
+    new: &NewSupport,
+    images: &[NewImage],
+    hashes: &[(ImageKind, String)],
+    keys: &[String],
+    content: &str,
+) -> Result<i64, StoreError> {
+    let sequence: i64 = sqlx::query_scalar(
+        "INSERT INTO process_sequences (process_id, last) VALUES (?, 1) \
+         ON CONFLICT (process_id) DO UPDATE SET last = last + 1 RETURNING last",
+    )
+    .bind(collector.process_id)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(StoreError::Database)?;
+    let received_at = clock::now();
+    let support_id: i64 = sqlx::query_scalar(
+        "INSERT INTO supports (process_id, aspirant_id, office_id, collector_id, client_id, sequence, paper, \
+         captured_at, received_at, latitude, longitude, credential_json, precheck_json, content_sha256, status) \
+         VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, 'received') RETURNING id",
+    )
+    .bind(collector.process_id)
+    .bind(collector.aspirant_id)
+    .bind(collector.office_id)
+    .bind(collector.collector_id)
+    .bind(&new.client_id)
+    .bind(sequence)
+    .bind(&new.captured_at)
+    .bind(&received_at)
+    .bind(new.latitude)
+    .bind(new.longitude)
+    .bind(new.credential.to_string())
+    .bind(new.precheck.to_string())
+    .bind(content)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(StoreError::Database)?;
+    for ((image, (_, sha256)), key) in images.iter().zip(hashes).zip(keys) {
+        sqlx::query(
+            "INSERT INTO support_images (support_id, kind, content_type, bytes, width, height, sha256, object_key) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(support_id)
+        .bind(image.kind.as_str())
+        .bind(image.content_type)
+        .bind(i64::try_from(image.bytes.len()).unwrap_or(i64::MAX))
+        .bind(i64::from(image.width))
+        .bind(i64::from(image.height))
+        .bind(sha256)
+        .bind(key)
+        .execute(&mut **tx)
+        .await
+        .map_err(StoreError::Database)?;
+    }
+    sqlx::query(
+        "INSERT INTO verification_jobs (support_id, status, attempts, enqueued_at, updated_at) \
+         VALUES (?, 'pending', 0, ?, ?)",
+    )
+    .bind(support_id)
+    .bind(&received_at)
+    .bind(&received_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(StoreError::Database)?;
+    audit::append(
+        tx,
+        actor,
+        "support.receive",
+        "support",
+        support_id,
+        None,
+        Some(json!({
+            "process_id": collector.process_id, "aspirant_id": collector.aspirant_id,
+            "collector_id": collector.collector_id, "client_id": new.client_id,
+            "sequence": sequence, "folio": folio(collector.process_id, sequence),
+            "content_sha256": content,
+            "images": hashes.iter().map(|(k, s)| json!({"kind": k.as_str(), "sha256": s})).collect::<Vec<_>>(),
+        })),
+    )
+    .await?;
+    Ok(support_id)
+}
