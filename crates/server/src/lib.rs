@@ -8,6 +8,7 @@ pub mod error;
 pub mod images;
 pub mod state;
 pub mod telemetry;
+pub mod worker;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -132,21 +133,30 @@ impl App {
         })
     }
 
-    /// Serves until `shutdown` completes, then lets requests in flight finish.
+    /// Serves until `shutdown` completes, then lets requests in flight finish. The
+    /// verification worker ([`worker::run`]) runs alongside and stops with the server,
+    /// after the job in hand.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
         tracing::info!(address = %self.address, "serving");
         let store = self.state.store.clone();
-        axum::serve(
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(worker::run(store.clone(), stopped));
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(ServerError::Serve)?;
+        .map_err(ServerError::Serve);
+        let _ = stop.send(true);
+        if let Err(e) = worker.await {
+            tracing::error!(error = %e, "verification worker ended abnormally");
+        }
+        served?;
         tokio::time::timeout(Duration::from_secs(10), store.close())
             .await
             .ok();

@@ -12,6 +12,7 @@ mod roll_import;
 mod roll_query;
 mod roll_table;
 mod supports;
+mod verification;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -31,6 +32,7 @@ pub use roll_query::{MunicipalityCount, SnapshotDetail, SnapshotSummary, StatusC
 pub use supports::{
     Acceptance, CollectorAssignment, ImageKind, NewImage, NewSupport, Receipt, StoredImage, folio,
 };
+pub use verification::{OutcomeChange, SupportOutcome, VerificationJob};
 
 /// The file name of the embedded database inside the data directory.
 pub const SQLITE_FILE: &str = "apoyo.sqlite3";

@@ -96,6 +96,12 @@ pub struct Receipt {
     pub folio: String,
     pub received_at: String,
     pub images: Vec<StoredImage>,
+    /// The outcome of verification (`RollOutcome::code`), once verified.
+    pub outcome: Option<String>,
+    /// For a duplicate: the sequence of the support that counts.
+    pub duplicate_of: Option<i64>,
+    /// When the support was last verified, RFC 3339 UTC.
+    pub verified_at: Option<String>,
 }
 
 /// The folio printed on a receipt.
@@ -313,8 +319,8 @@ impl Store {
     /// The receipt of a support.
     pub async fn support_receipt(&self, support_id: i64) -> Result<Option<Receipt>, StoreError> {
         let Some(row) = sqlx::query(
-            "SELECT id, client_id, process_id, aspirant_id, collector_id, sequence, received_at \
-             FROM supports WHERE id = ?",
+            "SELECT id, client_id, process_id, aspirant_id, collector_id, sequence, received_at, \
+             outcome, duplicate_of, verified_at FROM supports WHERE id = ?",
         )
         .bind(support_id)
         .fetch_optional(&self.pool)
@@ -364,6 +370,9 @@ impl Store {
             folio: folio(process_id, sequence),
             received_at: row.try_get("received_at").map_err(StoreError::Database)?,
             images,
+            outcome: row.try_get("outcome").map_err(StoreError::Database)?,
+            duplicate_of: row.try_get("duplicate_of").map_err(StoreError::Database)?,
+            verified_at: row.try_get("verified_at").map_err(StoreError::Database)?,
         }))
     }
 }

@@ -104,6 +104,14 @@ pub struct SupportReceipt {
     /// RFC 3339 UTC.
     pub received_at: String,
     pub images: Vec<ReceiptImage>,
+    /// The outcome of verification against the roll, duplicates resolved (e.g. `valid`,
+    /// `not_found`, `removed:defuncion`, `duplicate_same_aspirant`); null until the
+    /// background worker has verified the support.
+    pub outcome: Option<String>,
+    /// For a duplicate: the `sequence` of the support of the same citizen and office that counts.
+    pub duplicate_of: Option<i64>,
+    /// When the support was last verified, RFC 3339 UTC; null until then.
+    pub verified_at: Option<String>,
 }
 
 impl From<Receipt> for SupportReceipt {
@@ -127,6 +135,9 @@ impl From<Receipt> for SupportReceipt {
                     sha256: i.sha256,
                 })
                 .collect(),
+            outcome: receipt.outcome,
+            duplicate_of: receipt.duplicate_of,
+            verified_at: receipt.verified_at,
         }
     }
 }

@@ -431,6 +431,33 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Stops the server (as `stop` does) but keeps the data directory, for `start_server`.
+    pub async fn stop_server(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            tokio::time::timeout(Duration::from_secs(30), server)
+                .await
+                .expect("serve returns after shutdown")
+                .unwrap()
+                .unwrap();
+        }
+    }
+
+    /// Starts a new app over the same data directory and configuration (a restart).
+    pub async fn start_server(&mut self) {
+        let app = App::build(self.config.clone()).await.unwrap();
+        let address = app.address;
+        let (shutdown, signal) = oneshot::channel::<()>();
+        self.server = Some(tokio::spawn(app.serve(async move {
+            let _ = signal.await;
+        })));
+        self.shutdown = Some(shutdown);
+        self.address = address;
+        self.base = format!("http://{address}");
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

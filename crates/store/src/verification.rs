@@ -1,0 +1,378 @@
+//! Verification of received supports against the process's roll snapshot, and the
+//! queue of verification jobs the server's background worker takes from
+//! (docs/supports.md, "Verification"; the rules are `apoyo_domain::verification`).
+//!
+//! Each support is verified in one write transaction: its roll check (the
+//! preliminary outcome and the citizen's roll identity), then the duplicate
+//! resolution of every support of the same citizen for the same office, so the
+//! stored outcomes depend only on the set of supports verified, never on the order
+//! the jobs ran in.
+
+use apoyo_domain::Date;
+use apoyo_domain::credential::CredentialInput;
+use apoyo_domain::outcome::RollOutcome;
+use apoyo_domain::roll::{RollRecord, parse_row};
+use apoyo_domain::verification::{
+    CapturedKey, Lookup, SupportForDuplicates, citizen_lookups, match_record, preliminary_outcome,
+    resolve_duplicates,
+};
+use sqlx::{AssertSqlSafe, Row, Sqlite, Transaction};
+
+use crate::roll_table::records_table;
+use crate::{Store, StoreError, clock};
+
+/// A verification job taken by a worker (now `running`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VerificationJob {
+    pub id: i64,
+    pub support_id: i64,
+    /// Including this one.
+    pub attempts: i64,
+}
+
+/// A support's outcome once verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SupportOutcome {
+    pub support_id: i64,
+    pub sequence: i64,
+    /// The citizen's clave de elector on the roll, when found.
+    pub citizen_clave: Option<String>,
+    pub preliminary: RollOutcome,
+    pub outcome: RollOutcome,
+    pub duplicate_of: Option<i64>,
+}
+
+/// One entry of a support's outcome history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutcomeChange {
+    /// `RollOutcome::code`, e.g. `removed:defuncion`.
+    pub outcome: String,
+    pub duplicate_of: Option<i64>,
+    pub snapshot_id: i64,
+    /// RFC 3339 UTC.
+    pub decided_at: String,
+}
+
+fn db(e: sqlx::Error) -> StoreError {
+    StoreError::Database(e)
+}
+
+/// The rows of a snapshot table in `COLUMNS` order, as text for `parse_row`.
+fn select_rows(snapshot_id: i64, filter: &str) -> String {
+    format!(
+        "SELECT clave_elector, COALESCE(curp, ''), given_names, paternal_surname, maternal_surname, \
+         sex, birth_date, CAST(state AS TEXT), CAST(municipality AS TEXT), CAST(section AS TEXT), \
+         model, COALESCE(cic, ''), COALESCE(ocr, ''), COALESCE(citizen_id, ''), \
+         printf('%02d', issue_number), CAST(expiry_year AS TEXT), status, COALESCE(removal_cause, '') \
+         FROM {} WHERE {filter}",
+        records_table(snapshot_id)
+    )
+}
+
+async fn fetch_rows(
+    tx: &mut Transaction<'_, Sqlite>,
+    snapshot_id: i64,
+    lookup: &Lookup,
+    into: &mut Vec<RollRecord>,
+) -> Result<(), StoreError> {
+    let (filter, value) = match lookup {
+        Lookup::ByCic(cic) => ("cic = ?", cic),
+        Lookup::ByClave(clave) => ("clave_elector = ?", clave),
+    };
+    let rows = sqlx::query(AssertSqlSafe(select_rows(snapshot_id, filter)))
+        .bind(value)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db)?;
+    for row in rows {
+        let fields = (0..18)
+            .map(|i| row.try_get::<String, _>(i))
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(db)?;
+        let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let record = parse_row(&refs).map_err(|errors| {
+            StoreError::Corrupt(format!(
+                "roll snapshot {snapshot_id} row of {}: {errors:?}",
+                fields[0]
+            ))
+        })?;
+        if !into.contains(&record) {
+            into.push(record);
+        }
+    }
+    Ok(())
+}
+
+/// A verified support of a group: id, sequence, aspirant, preliminary outcome, and the
+/// stored outcome and duplicate_of.
+type GroupMember = (i64, i64, i64, String, Option<String>, Option<i64>);
+
+fn outcome_code(code: &str) -> Result<RollOutcome, StoreError> {
+    RollOutcome::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("outcome {code:?}")))
+}
+
+impl Store {
+    /// Takes the oldest pending verification job, marking it `running` (one more
+    /// attempt); `None` when none is pending. Atomic: two workers never take the same job.
+    pub async fn claim_verification_job(&self) -> Result<Option<VerificationJob>, StoreError> {
+        let mut tx = self.begin().await?;
+        let now = clock::now();
+        let job: Option<(i64, i64, i64)> = sqlx::query_as(
+            "UPDATE verification_jobs SET status = 'running', attempts = attempts + 1, \
+             started_at = ?, updated_at = ? \
+             WHERE id = (SELECT id FROM verification_jobs WHERE status = 'pending' ORDER BY id LIMIT 1) \
+             RETURNING id, support_id, attempts",
+        )
+        .bind(&now)
+        .bind(&now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(job.map(|(id, support_id, attempts)| VerificationJob {
+            id,
+            support_id,
+            attempts,
+        }))
+    }
+
+    /// Puts jobs left `running` (by a process that stopped or crashed mid-job) back to
+    /// `pending`; called at start-up, before any worker runs. Returns how many.
+    pub async fn reset_stale_jobs(&self) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE verification_jobs SET status = 'pending', updated_at = ? WHERE status = 'running'",
+        )
+        .bind(clock::now())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected())
+    }
+
+    /// Marks a job done.
+    pub async fn finish_verification_job(&self, job_id: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE verification_jobs SET status = 'done', last_error = NULL, updated_at = ? WHERE id = ?",
+        )
+        .bind(clock::now())
+        .bind(job_id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: back to `pending` (retried) while `retry`, otherwise `failed`.
+    pub async fn fail_verification_job(
+        &self,
+        job_id: i64,
+        error: &str,
+        retry: bool,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE verification_jobs SET status = ?, last_error = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(if retry { "pending" } else { "failed" })
+        .bind(error)
+        .bind(clock::now())
+        .bind(job_id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    /// Verifies one support against its process's roll snapshot and resolves the
+    /// duplicates of its citizen for its office, in one transaction. Idempotent: running
+    /// it again with the same data changes nothing (the history gains no entry).
+    ///
+    /// A credential whose key lacks an identifier (never the case once the collector's
+    /// checks passed) cannot be looked up: its outcome is `not_found`.
+    pub async fn verify_support(&self, support_id: i64) -> Result<SupportOutcome, StoreError> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "SELECT s.process_id, s.office_id, s.paper, s.received_at, s.credential_json, \
+             p.roll_snapshot_id FROM supports s JOIN processes p ON p.id = s.process_id \
+             WHERE s.id = ?",
+        )
+        .bind(support_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?
+        .ok_or(StoreError::NotFound("support"))?;
+        let process_id: i64 = row.try_get("process_id").map_err(db)?;
+        let office_id: i64 = row.try_get("office_id").map_err(db)?;
+        let paper = row.try_get::<i64, _>("paper").map_err(db)? == 1;
+        let received_at: String = row.try_get("received_at").map_err(db)?;
+        let credential_json: String = row.try_get("credential_json").map_err(db)?;
+        let snapshot_id: i64 = row.try_get("roll_snapshot_id").map_err(db)?;
+
+        let input: CredentialInput = serde_json::from_str(&credential_json)
+            .map_err(|e| StoreError::Corrupt(format!("support {support_id} credential: {e}")))?;
+        let reference = clock::parse(&received_at)
+            .and_then(|at| Date::new(at.year(), u8::from(at.month()), at.day()))
+            .ok_or_else(|| StoreError::Corrupt(format!("support {support_id} received_at")))?;
+
+        let (citizen_clave, preliminary) = match CapturedKey::from_input(&input, reference) {
+            Err(_) => (None, RollOutcome::NotFound),
+            Ok(key) => {
+                let mut rows = Vec::new();
+                for lookup in key.lookups() {
+                    fetch_rows(&mut tx, snapshot_id, &lookup, &mut rows).await?;
+                }
+                for lookup in citizen_lookups(&key, &rows) {
+                    fetch_rows(&mut tx, snapshot_id, &lookup, &mut rows).await?;
+                }
+                let matched = match_record(&key, &rows);
+                let (in_territory, paper_allowed) = match matched.citizen() {
+                    None => (false, false),
+                    Some(current) => {
+                        let in_territory: Option<i64> = sqlx::query_scalar(
+                            "SELECT 1 FROM office_sections WHERE office_id = ? AND state = ? AND section = ?",
+                        )
+                        .bind(office_id)
+                        .bind(i64::from(current.state))
+                        .bind(i64::from(current.section))
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                        let paper_allowed: Option<i64> = sqlx::query_scalar(
+                            "SELECT 1 FROM process_paper_municipalities \
+                             WHERE process_id = ? AND state = ? AND municipality = ?",
+                        )
+                        .bind(process_id)
+                        .bind(i64::from(current.state))
+                        .bind(i64::from(current.municipality))
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                        (in_territory.is_some(), paper_allowed.is_some())
+                    }
+                };
+                // The answers above are for the citizen's current row, the only one
+                // preliminary_outcome asks about.
+                let preliminary =
+                    preliminary_outcome(&matched, |_, _| in_territory, paper, |_, _| paper_allowed);
+                (matched.clave_elector().map(str::to_owned), preliminary)
+            }
+        };
+
+        let now = clock::now();
+        sqlx::query(
+            "UPDATE supports SET citizen_clave = ?, preliminary_outcome = ?, outcome_snapshot_id = ?, \
+             verified_at = ? WHERE id = ?",
+        )
+        .bind(&citizen_clave)
+        .bind(preliminary.code())
+        .bind(snapshot_id)
+        .bind(&now)
+        .bind(support_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+
+        // The group: every verified support of the same citizen for the same office
+        // (only this support when no citizen was found).
+        let members: Vec<GroupMember> = match &citizen_clave {
+            Some(clave) => sqlx::query_as(
+                "SELECT id, sequence, aspirant_id, preliminary_outcome, outcome, duplicate_of \
+                     FROM supports WHERE process_id = ? AND office_id = ? AND citizen_clave = ? \
+                     AND preliminary_outcome IS NOT NULL",
+            )
+            .bind(process_id)
+            .bind(office_id)
+            .bind(clave)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?,
+            None => sqlx::query_as(
+                "SELECT id, sequence, aspirant_id, preliminary_outcome, outcome, duplicate_of \
+                     FROM supports WHERE id = ?",
+            )
+            .bind(support_id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?,
+        };
+        let input: Vec<SupportForDuplicates<i64, i64, &str>> = members
+            .iter()
+            .map(|(_, sequence, aspirant, preliminary, ..)| {
+                Ok(SupportForDuplicates {
+                    sequence: u64::try_from(*sequence).unwrap_or(0),
+                    aspirant: *aspirant,
+                    office: office_id,
+                    citizen: citizen_clave.as_deref(),
+                    preliminary: outcome_code(preliminary)?,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let resolved = resolve_duplicates(&input);
+
+        let mut this = None;
+        for ((id, sequence, _, _, old_outcome, old_duplicate_of), resolved) in
+            members.iter().zip(&resolved)
+        {
+            let code = resolved.outcome.code();
+            let duplicate_of = resolved.duplicate_of.and_then(|d| i64::try_from(d).ok());
+            if old_outcome.as_deref() != Some(code.as_str()) || *old_duplicate_of != duplicate_of {
+                sqlx::query("UPDATE supports SET outcome = ?, duplicate_of = ? WHERE id = ?")
+                    .bind(&code)
+                    .bind(duplicate_of)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                sqlx::query(
+                    "INSERT INTO support_outcomes (support_id, outcome, duplicate_of, snapshot_id, decided_at) \
+                     VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(id)
+                .bind(&code)
+                .bind(duplicate_of)
+                .bind(snapshot_id)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            }
+            if *id == support_id {
+                this = Some(SupportOutcome {
+                    support_id,
+                    sequence: *sequence,
+                    citizen_clave: citizen_clave.clone(),
+                    preliminary,
+                    outcome: resolved.outcome,
+                    duplicate_of,
+                });
+            }
+        }
+        tx.commit().await.map_err(db)?;
+        this.ok_or_else(|| StoreError::Corrupt(format!("support {support_id} left its group")))
+    }
+
+    /// A support's outcome history, oldest first.
+    pub async fn support_outcome_history(
+        &self,
+        support_id: i64,
+    ) -> Result<Vec<OutcomeChange>, StoreError> {
+        let rows: Vec<(String, Option<i64>, i64, String)> = sqlx::query_as(
+            "SELECT outcome, duplicate_of, snapshot_id, decided_at FROM support_outcomes \
+             WHERE support_id = ? ORDER BY id",
+        )
+        .bind(support_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(outcome, duplicate_of, snapshot_id, decided_at)| OutcomeChange {
+                    outcome,
+                    duplicate_of,
+                    snapshot_id,
+                    decided_at,
+                },
+            )
+            .collect())
+    }
+}
