@@ -621,7 +621,12 @@ async fn simultaneous_sends_of_one_support_store_it_once() {
     let created = replies.iter().filter(|r| r.status == 201).count();
     let repeated = replies.iter().filter(|r| r.status == 200).count();
     assert_eq!((created, repeated), (1, 5), "{replies:?}");
-    assert!(replies.iter().all(|r| r.body == replies[0].body));
+    // The worker may verify the support between two answers: compare the receipts alone.
+    assert!(
+        replies
+            .iter()
+            .all(|r| receipt_only(&r.body) == receipt_only(&replies[0].body))
+    );
     assert_eq!(count(&app, "SELECT COUNT(*) FROM supports").await, 1);
     assert_eq!(count(&app, "SELECT last FROM process_sequences").await, 1);
     assert_eq!(blob_files(&app), 4);
