@@ -159,6 +159,7 @@ const TABLE: &[Row] = &[
     row("GET", "/api/v1/aspirants/{id}", "/api/v1/aspirants/{aspirant}", Body::None, with_ids(401, 200, 200, 200, 200, 404, 404)),
     row("POST", "/api/v1/aspirants/{id}/collectors", "/api/v1/aspirants/{aspirant}/collectors", Body::Collector, with_ids(401, 201, 403, 201, 403, 404, 404)),
     row("GET", "/api/v1/aspirants/{id}/collectors", "/api/v1/aspirants/{aspirant}/collectors", Body::None, with_ids(401, 200, 200, 200, 403, 404, 404)),
+    row("GET", "/api/v1/aspirants/{id}/supports", "/api/v1/aspirants/{aspirant}/supports", Body::None, with_ids(401, 200, 200, 200, 403, 404, 404)),
     row("GET", "/api/v1/collectors/{id}", "/api/v1/collectors/{collector}", Body::None, with_ids(401, 200, 200, 200, 200, 404, 404)),
     row("POST", "/api/v1/collectors/{id}/deactivate", "/api/v1/collectors/{collector2}/deactivate", Body::None, with_ids(401, 200, 403, 200, 403, 404, 404)),
     row("POST", "/api/v1/collectors/{id}/activate", "/api/v1/collectors/{collector2}/activate", Body::None, with_ids(401, 200, 403, 200, 403, 404, 404)),

@@ -30,7 +30,8 @@ pub use processes::{NewOffice, NewProcess, Office, OfficeKind, Process, ProcessK
 pub use roll_import::{ImportOptions, ImportReport, MAX_REPORTED_ROW_ERRORS};
 pub use roll_query::{MunicipalityCount, SnapshotDetail, SnapshotSummary, StatusCounts};
 pub use supports::{
-    Acceptance, CollectorAssignment, ImageKind, NewImage, NewSupport, Receipt, StoredImage, folio,
+    Acceptance, CollectorAssignment, ImageKind, NewImage, NewSupport, OutcomeFilter, Receipt,
+    StoredImage, SupportListItem, folio,
 };
 pub use verification::{OutcomeChange, SupportOutcome, VerificationJob};
 

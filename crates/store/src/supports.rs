@@ -463,3 +463,96 @@ async fn insert(
     .await?;
     Ok(support_id)
 }
+
+/// Which supports of an aspirant to list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutcomeFilter {
+    /// Every support.
+    Any,
+    /// Not verified yet (`outcome` is `NULL`).
+    Pending,
+    /// Verified with this outcome code (`RollOutcome::code`).
+    Code(String),
+}
+
+/// One support in an aspirant's list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SupportListItem {
+    pub support_id: i64,
+    pub process_id: i64,
+    pub sequence: i64,
+    pub folio: String,
+    pub received_at: String,
+    pub collector_id: i64,
+    pub outcome: Option<String>,
+    pub duplicate_of: Option<i64>,
+    pub verified_at: Option<String>,
+    /// The sección captured from the credential, when present.
+    pub section: Option<String>,
+    /// The roll's clave de elector of the citizen (unmasked; the caller masks it).
+    pub citizen_clave: Option<String>,
+}
+
+impl Store {
+    /// An aspirant's supports in sequence order, after `after_sequence` (keyset
+    /// pagination), at most `limit`, with the outcome filter.
+    pub async fn aspirant_supports(
+        &self,
+        aspirant_id: i64,
+        filter: &OutcomeFilter,
+        after_sequence: i64,
+        limit: i64,
+    ) -> Result<Vec<SupportListItem>, StoreError> {
+        let (mode, code) = match filter {
+            OutcomeFilter::Any => (0_i64, ""),
+            OutcomeFilter::Pending => (1, ""),
+            OutcomeFilter::Code(code) => (2, code.as_str()),
+        };
+        let query = sqlx::query(
+            "SELECT id, process_id, sequence, received_at, collector_id, outcome, duplicate_of, \
+             verified_at, credential_json, citizen_clave FROM supports \
+             WHERE aspirant_id = ? AND sequence > ? \
+             AND (? = 0 OR (? = 1 AND outcome IS NULL) OR (? = 2 AND outcome = ?)) \
+             ORDER BY sequence LIMIT ?",
+        )
+        .bind(aspirant_id)
+        .bind(after_sequence)
+        .bind(mode)
+        .bind(mode)
+        .bind(mode)
+        .bind(code);
+        let rows = query
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::Database)?;
+        rows.iter()
+            .map(|row| {
+                let get_i = |c: &str| -> Result<i64, StoreError> {
+                    row.try_get(c).map_err(StoreError::Database)
+                };
+                let process_id = get_i("process_id")?;
+                let sequence = get_i("sequence")?;
+                let credential: String = row
+                    .try_get("credential_json")
+                    .map_err(StoreError::Database)?;
+                let section = serde_json::from_str::<Value>(&credential)
+                    .ok()
+                    .and_then(|v| v.get("section").and_then(Value::as_str).map(str::to_owned));
+                Ok(SupportListItem {
+                    support_id: get_i("id")?,
+                    process_id,
+                    sequence,
+                    folio: folio(process_id, sequence),
+                    received_at: row.try_get("received_at").map_err(StoreError::Database)?,
+                    collector_id: get_i("collector_id")?,
+                    outcome: row.try_get("outcome").map_err(StoreError::Database)?,
+                    duplicate_of: row.try_get("duplicate_of").map_err(StoreError::Database)?,
+                    verified_at: row.try_get("verified_at").map_err(StoreError::Database)?,
+                    section,
+                    citizen_clave: row.try_get("citizen_clave").map_err(StoreError::Database)?,
+                })
+            })
+            .collect()
+    }
+}

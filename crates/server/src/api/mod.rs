@@ -27,7 +27,7 @@ use crate::state::AppState;
         people::create_aspirant, people::list_aspirants, people::get_aspirant,
         people::create_collector, people::list_collectors, people::get_collector,
         people::deactivate_collector, people::activate_collector,
-        supports::create_support, supports::get_receipt,
+        supports::create_support, supports::get_receipt, supports::list_supports,
     ),
     tags(
         (name = "session", description = "Login, logout, password"),
@@ -73,6 +73,10 @@ pub fn routes(max_support_bytes: usize) -> Router<AppState> {
         .route(
             "/api/v1/aspirants/{id}/collectors",
             post(people::create_collector).get(people::list_collectors),
+        )
+        .route(
+            "/api/v1/aspirants/{id}/supports",
+            get(supports::list_supports),
         )
         .route("/api/v1/collectors/{id}", get(people::get_collector))
         .route(

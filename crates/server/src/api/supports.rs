@@ -5,17 +5,21 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
-use axum::extract::{Multipart, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use apoyo_domain::access::Role;
 use apoyo_domain::credential::{CredentialInput, check_credential};
+use apoyo_domain::outcome::RollOutcome;
 use apoyo_domain::{CheckCode, Date};
-use apoyo_store::{Acceptance, ImageKind, NewImage, NewSupport, Process, Receipt, clock};
+use apoyo_store::{
+    Acceptance, ImageKind, NewImage, NewSupport, OutcomeFilter, Process, Receipt, SupportListItem,
+    clock,
+};
 
 use crate::api::json::ApiPath;
 use crate::auth::Auth;
@@ -453,4 +457,159 @@ pub async fn get_receipt(
         return Err(ApiError::NotFound("support"));
     }
     Ok(Json(receipt.into()))
+}
+
+/// Largest page of `GET /api/v1/aspirants/{id}/supports`.
+pub const MAX_LIST_LIMIT: i64 = 500;
+/// Page size when `limit` is not given.
+pub const DEFAULT_LIST_LIMIT: i64 = 100;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SupportListQuery {
+    /// A `RollOutcome` code (`valid`, `removed:defuncion`, …) or `pending` (not verified yet).
+    pub outcome: Option<String>,
+    /// Only supports with a greater sequence (the previous page's `next_after_sequence`).
+    pub after_sequence: Option<i64>,
+    /// 1–500, default 100.
+    pub limit: Option<i64>,
+}
+
+/// One support in the list. The aspirant sees the clave de elector masked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SupportListEntry {
+    pub support_id: i64,
+    pub sequence: i64,
+    /// `<process id>-<sequence, 8 digits>`.
+    pub folio: String,
+    pub received_at: String,
+    pub collector_id: i64,
+    /// `RollOutcome` code; null while pending.
+    pub outcome: Option<String>,
+    /// The outcome in Spanish; null while pending.
+    pub outcome_label: Option<String>,
+    /// For a duplicate: the sequence of the support that counts.
+    pub duplicate_of: Option<i64>,
+    pub verified_at: Option<String>,
+    /// The sección captured from the credential.
+    pub section: Option<String>,
+    /// The citizen's clave de elector on the roll: whole for OPL staff, masked for the
+    /// aspirant (`PRLP**********M1**`); null when not found or not verified.
+    pub citizen_clave: Option<String>,
+}
+
+/// A page of supports.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SupportList {
+    pub items: Vec<SupportListEntry>,
+    /// Pass as `after_sequence` for the next page; null when this page is the last.
+    pub next_after_sequence: Option<i64>,
+}
+
+/// Masks a clave de elector: the first four and the 15th–16th characters stay.
+pub fn mask_clave(clave: &str) -> String {
+    clave
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i < 4 || i == 14 || i == 15 { c } else { '*' })
+        .collect()
+}
+
+fn parse_outcome_filter(text: Option<&str>) -> ApiResult<OutcomeFilter> {
+    match text {
+        None => Ok(OutcomeFilter::Any),
+        Some("pending") => Ok(OutcomeFilter::Pending),
+        Some(code) => match RollOutcome::from_code(code) {
+            Some(outcome) => Ok(OutcomeFilter::Code(outcome.code())),
+            None => {
+                let mut codes: Vec<String> = RollOutcome::all()
+                    .into_iter()
+                    .map(RollOutcome::code)
+                    .collect();
+                codes.push("pending".into());
+                Err(ApiError::BadRequest(format!(
+                    "El resultado «{code}» no existe; los válidos son: {}.",
+                    codes.join(", ")
+                )))
+            }
+        },
+    }
+}
+
+fn list_entry(item: SupportListItem, masked: bool) -> SupportListEntry {
+    SupportListEntry {
+        support_id: item.support_id,
+        sequence: item.sequence,
+        folio: item.folio,
+        received_at: item.received_at,
+        collector_id: item.collector_id,
+        outcome_label: item
+            .outcome
+            .as_deref()
+            .and_then(RollOutcome::from_code)
+            .map(RollOutcome::label_es),
+        outcome: item.outcome,
+        duplicate_of: item.duplicate_of,
+        verified_at: item.verified_at,
+        section: item.section,
+        citizen_clave: if masked {
+            item.citizen_clave.as_deref().map(mask_clave)
+        } else {
+            item.citizen_clave
+        },
+    }
+}
+
+/// An aspirant's supports in reception order, by outcome, paginated by sequence: OPL staff
+/// and the aspirant (clave masked); collectors are refused (403), other aspirants' ids are 404.
+#[utoipa::path(get, path = "/api/v1/aspirants/{id}/supports", tag = "supports",
+    params(("id" = i64, Path), SupportListQuery),
+    responses((status = 200, body = SupportList), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_supports(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(aspirant_id): ApiPath<i64>,
+    Query(query): Query<SupportListQuery>,
+) -> ApiResult<Json<SupportList>> {
+    let staff = auth.principal.role.is_staff();
+    let allowed = staff
+        || (auth.principal.role == Role::Aspirant
+            && auth.principal.aspirant_id == Some(aspirant_id));
+    if !allowed {
+        return Err(if auth.principal.can_read_aspirant(aspirant_id) {
+            ApiError::Forbidden
+        } else {
+            ApiError::NotFound("aspirant")
+        });
+    }
+    let filter = parse_outcome_filter(query.outcome.as_deref())?;
+    let limit = query.limit.unwrap_or(DEFAULT_LIST_LIMIT);
+    if !(1..=MAX_LIST_LIMIT).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit debe estar entre 1 y {MAX_LIST_LIMIT}."
+        )));
+    }
+    let after = query.after_sequence.unwrap_or(0).max(0);
+    state
+        .store
+        .aspirant(aspirant_id)
+        .await?
+        .ok_or(ApiError::NotFound("aspirant"))?;
+    // One more than asked tells whether there is a next page.
+    let mut items = state
+        .store
+        .aspirant_supports(aspirant_id, &filter, after, limit + 1)
+        .await?;
+    let more = items.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next_after_sequence = if more {
+        items.last().map(|i| i.sequence)
+    } else {
+        None
+    };
+    Ok(Json(SupportList {
+        items: items.into_iter().map(|i| list_entry(i, !staff)).collect(),
+        next_after_sequence,
+    }))
 }
