@@ -8,67 +8,9 @@
 
 mod common;
 
-use std::time::Duration;
-
 use serde_json::Value;
 
-use common::{Auth, TestApp, World, support_fields, support_images};
-
-async fn world_in_period(app: &TestApp) -> World {
-    let world = World::build(app).await;
-    app.open_collection(world.process_id).await;
-    world
-}
-
-/// Sends a support capturing credential `n`; returns its id.
-async fn send(app: &TestApp, collector: &Auth, n: u32) -> i64 {
-    let client_id = format!("0190f1c2-cccc-7000-8000-{:012}", app.unique());
-    app.send_support(collector, &support_fields(&client_id, n), support_images(7))
-        .await
-        .expect(201)
-        .body["support_id"]
-        .as_i64()
-        .unwrap()
-}
-
-async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    let db = app.sqlite().await;
-    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-        .fetch_one(&db)
-        .await
-        .unwrap();
-    db.close().await;
-    n
-}
-
-async fn execute(app: &TestApp, sql: &str) {
-    let db = app.sqlite().await;
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-        .execute(&db)
-        .await
-        .unwrap();
-    db.close().await;
-}
-
-/// Waits until no verification job is pending or running.
-async fn all_verified(app: &TestApp) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let left = scalar(
-            app,
-            "SELECT COUNT(*) FROM verification_jobs WHERE status IN ('pending', 'running')",
-        )
-        .await;
-        if left == 0 {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{left} verification jobs still not done"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use common::{Auth, TestApp};
 
 async fn list(app: &TestApp, auth: &Auth, aspirant: i64, query: &str) -> Value {
     app.get(
@@ -102,22 +44,20 @@ fn item(page: &Value, support_id: i64) -> Value {
 #[tokio::test]
 async fn lists_by_outcome_with_the_clave_masked_for_the_aspirant() {
     let app = TestApp::start().await;
-    let world = world_in_period(&app).await;
+    let world = app.world_in_period().await;
     let col_a = world.col_a.session.bearer();
     let admin = world.admin.session.bearer();
     let a = world.a.session.bearer();
 
-    let valid = send(&app, &col_a, 1).await; // citizen 0: lista nominal, Durango
-    let not_found = send(&app, &col_a, 9_999_990).await;
-    let padron = send(&app, &col_a, 511).await; // citizen 51: padrón only
-    let same_first = send(&app, &col_a, 11).await; // citizen 1, twice
-    let same_second = send(&app, &col_a, 11).await;
-    let later = send(&app, &col_a, 41).await; // citizen 4: made pending below
-    let of_b = send(&app, &world.col_b.session.bearer(), 61).await;
-    all_verified(&app).await;
-    execute(
-        &app,
-        &format!("UPDATE supports SET outcome = NULL, duplicate_of = NULL, verified_at = NULL WHERE id = {later}"),
+    let valid = app.send_credential(&col_a, 1).await; // citizen 0: lista nominal, Durango
+    let not_found = app.send_credential(&col_a, 9_999_990).await;
+    let padron = app.send_credential(&col_a, 511).await; // citizen 51: padrón only
+    let same_first = app.send_credential(&col_a, 11).await; // citizen 1, twice
+    let same_second = app.send_credential(&col_a, 11).await;
+    let later = app.send_credential(&col_a, 41).await; // citizen 4: made pending below
+    let of_b = app.send_credential(&world.col_b.session.bearer(), 61).await;
+    app.all_verified().await;
+    app.execute_sql(&format!("UPDATE supports SET outcome = NULL, duplicate_of = NULL, verified_at = NULL WHERE id = {later}"),
     )
     .await;
 
@@ -253,12 +193,12 @@ async fn lists_by_outcome_with_the_clave_masked_for_the_aspirant() {
 #[tokio::test]
 async fn pages_follow_the_sequence_without_gaps_or_repeats() {
     let app = TestApp::start().await;
-    let world = world_in_period(&app).await;
+    let world = app.world_in_period().await;
     let col_a = world.col_a.session.bearer();
     let a = world.a.session.bearer();
     let mut sent = Vec::new();
     for n in 0..7 {
-        sent.push(send(&app, &col_a, 1000 + n * 10 + 1).await);
+        sent.push(app.send_credential(&col_a, 1000 + n * 10 + 1).await);
     }
 
     let mut seen = Vec::new();
@@ -272,7 +212,7 @@ async fn pages_follow_the_sequence_without_gaps_or_repeats() {
         seen.extend(got);
         if pages == 1 {
             // Received while paging: appears on a later page, nothing moves.
-            sent.push(send(&app, &col_a, 2001).await);
+            sent.push(app.send_credential(&col_a, 2001).await);
         }
         match page["next_after_sequence"].as_i64() {
             Some(next) => {

@@ -72,16 +72,10 @@ fn noisy_jpeg(width: u32, height: u32, seed: u32) -> Vec<u8> {
     out
 }
 
-async fn world_in_period(app: &TestApp) -> World {
-    let world = World::build(app).await;
-    app.open_collection(world.process_id).await;
-    world
-}
-
 #[tokio::test]
 async fn a_support_is_accepted_once_and_a_resend_gets_the_same_receipt() {
     let app = TestApp::start().await;
-    let world = world_in_period(&app).await;
+    let world = app.world_in_period().await;
     let col_a = world.col_a.session.bearer();
     let fields = support_fields("0190f1c2-aaaa-7000-8000-000000000001", 1);
 
@@ -208,7 +202,7 @@ async fn a_support_is_accepted_once_and_a_resend_gets_the_same_receipt() {
 #[tokio::test]
 async fn metadata_is_removed_and_the_recorded_hash_is_the_stored_image() {
     let app = TestApp::start().await;
-    let world = world_in_period(&app).await;
+    let world = app.world_in_period().await;
     let original = jpeg(128, 96, 3);
     let tagged = with_exif(&original);
     assert!(tagged.windows(EXIF_MARK.len()).any(|w| w == EXIF_MARK));
@@ -254,7 +248,7 @@ async fn metadata_is_removed_and_the_recorded_hash_is_the_stored_image() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_reception_order_is_strictly_increasing_under_concurrent_sends() {
     let app = Arc::new(TestApp::start().await);
-    let world = world_in_period(&app).await;
+    let world = app.world_in_period().await;
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..40u32 {
         let app = Arc::clone(&app);
@@ -312,7 +306,7 @@ async fn the_reception_order_is_strictly_increasing_under_concurrent_sends() {
 #[tokio::test]
 async fn deactivated_collectors_and_other_roles_cannot_send() {
     let app = TestApp::start().await;
-    let world = world_in_period(&app).await;
+    let world = app.world_in_period().await;
     let fields = support_fields("deactivated-0001", 3);
     for auth in [
         world.admin.session.bearer(),
@@ -440,7 +434,7 @@ async fn outside_the_collection_period_is_refused_but_the_grace_period_takes_lat
 #[tokio::test]
 async fn wrong_images_and_malformed_fields_are_refused_with_clear_errors() {
     let app = TestApp::start().await;
-    let world = world_in_period(&app).await;
+    let world = app.world_in_period().await;
     let col_a = world.col_a.session.bearer();
     let fields = support_fields("refusals-0001", 8);
     let with_front = |bytes: Vec<u8>| {
@@ -559,7 +553,7 @@ async fn wrong_images_and_malformed_fields_are_refused_with_clear_errors() {
 #[tokio::test]
 async fn an_oversize_body_is_refused_while_it_streams() {
     let app = TestApp::start_with(|config| config.max_support_bytes = 200 * 1024).await;
-    let world = world_in_period(&app).await;
+    let world = app.world_in_period().await;
     let mut images = support_images(0);
     // Under the 2 MiB image limit, over the 200 KiB body limit.
     images[0].1.resize(300 * 1024, 0);
@@ -586,7 +580,7 @@ async fn the_support_limit_is_larger_than_the_json_limit() {
     // 600 KiB of images, over the 256 KiB JSON limit, under the 10 MiB support limit.
     let app = TestApp::start().await;
     assert!(app.config.max_json_bytes < 600 * 1024);
-    let world = world_in_period(&app).await;
+    let world = app.world_in_period().await;
     let mut images = support_images(0);
     for (n, image) in images.iter_mut().enumerate() {
         image.1 = noisy_jpeg(500, 500, n as u32);
@@ -605,7 +599,7 @@ async fn the_support_limit_is_larger_than_the_json_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn simultaneous_sends_of_one_support_store_it_once() {
     let app = Arc::new(TestApp::start().await);
-    let world = world_in_period(&app).await;
+    let world = app.world_in_period().await;
     let fields = support_fields("simultaneous-0001", 12);
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..6 {

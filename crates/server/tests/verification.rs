@@ -11,76 +11,17 @@
 
 mod common;
 
-use std::time::Duration;
-
 use apoyo_server::worker::MAX_ATTEMPTS;
 use apoyo_store::Store;
 use serde_json::Value;
 
-use common::{Auth, TestApp, World, support_fields, support_images};
-
-async fn world_in_period(app: &TestApp) -> World {
-    let world = World::build(app).await;
-    app.open_collection(world.process_id).await;
-    world
-}
-
-/// Sends a support capturing credential `n` (see the module docs); returns its id.
-async fn send(app: &TestApp, collector: &Auth, n: u32) -> i64 {
-    let client_id = format!("0190f1c2-bbbb-7000-8000-{:012}", app.unique());
-    app.send_support(collector, &support_fields(&client_id, n), support_images(7))
-        .await
-        .expect(201)
-        .body["support_id"]
-        .as_i64()
-        .unwrap()
-}
-
-async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    let db = app.sqlite().await;
-    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-        .fetch_one(&db)
-        .await
-        .unwrap();
-    db.close().await;
-    n
-}
+use common::{TestApp, World};
 
 async fn sequence(app: &TestApp, support_id: i64) -> i64 {
-    scalar(
-        app,
-        &format!("SELECT sequence FROM supports WHERE id = {support_id}"),
-    )
+    app.scalar(&format!(
+        "SELECT sequence FROM supports WHERE id = {support_id}"
+    ))
     .await
-}
-
-async fn execute(app: &TestApp, sql: &str) {
-    let db = app.sqlite().await;
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-        .execute(&db)
-        .await
-        .unwrap();
-    db.close().await;
-}
-
-/// Waits until no verification job is pending or running.
-async fn all_verified(app: &TestApp) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let left = scalar(
-            app,
-            "SELECT COUNT(*) FROM verification_jobs WHERE status IN ('pending', 'running')",
-        )
-        .await;
-        if left == 0 {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{left} verification jobs still not done"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn receipt(app: &TestApp, world: &World, support_id: i64) -> Value {
@@ -110,7 +51,7 @@ fn expect(outcome: &str) -> (String, Option<i64>) {
 #[tokio::test]
 async fn supports_are_verified_in_the_background_with_duplicates_and_history() {
     let app = TestApp::start().await;
-    let world = world_in_period(&app).await;
+    let world = app.world_in_period().await;
     let col_a = world.col_a.session.bearer();
     // A second aspirant for office A (Durango), with a collector: B is on another office.
     let (aspirant_c, mut c_account) = app
@@ -127,19 +68,19 @@ async fn supports_are_verified_in_the_background_with_duplicates_and_history() {
         .await;
     let col_c = app.activate(&mut col_c_account).await.bearer();
 
-    let valid = send(&app, &col_a, 1).await; // citizen 0, lista nominal, Durango
-    let not_found = send(&app, &col_a, 9_999_990).await; // no such CIC, no clave captured
-    let padron = send(&app, &col_a, 511).await; // citizen 51: padrón only
-    let baja = send(&app, &col_a, 71).await; // citizen 7: baja, suspensión de derechos
-    let superseded = send(&app, &col_a, 31).await; // citizen 3: emisión 01 reemplazada by 02
-    let elsewhere = send(&app, &col_a, 61).await; // citizen 6 lives in municipio 7
-    let same_first = send(&app, &col_a, 11).await; // citizen 1, twice to aspirant A
-    let same_second = send(&app, &col_a, 11).await;
-    let other_first = send(&app, &col_a, 21).await; // citizen 2: A first, then C
-    let other_second = send(&app, &col_c, 21).await;
+    let valid = app.send_credential(&col_a, 1).await; // citizen 0, lista nominal, Durango
+    let not_found = app.send_credential(&col_a, 9_999_990).await; // no such CIC, no clave captured
+    let padron = app.send_credential(&col_a, 511).await; // citizen 51: padrón only
+    let baja = app.send_credential(&col_a, 71).await; // citizen 7: baja, suspensión de derechos
+    let superseded = app.send_credential(&col_a, 31).await; // citizen 3: emisión 01 reemplazada by 02
+    let elsewhere = app.send_credential(&col_a, 61).await; // citizen 6 lives in municipio 7
+    let same_first = app.send_credential(&col_a, 11).await; // citizen 1, twice to aspirant A
+    let same_second = app.send_credential(&col_a, 11).await;
+    let other_first = app.send_credential(&col_a, 21).await; // citizen 2: A first, then C
+    let other_second = app.send_credential(&col_c, 21).await;
     // Citizen 6 for B's office (Gómez Palacio, municipio 7): another office never conflicts.
-    let other_office = send(&app, &world.col_b.session.bearer(), 61).await;
-    all_verified(&app).await;
+    let other_office = app.send_credential(&world.col_b.session.bearer(), 61).await;
+    app.all_verified().await;
 
     let same_first_seq = sequence(&app, same_first).await;
     let other_first_seq = sequence(&app, other_first).await;
@@ -187,13 +128,10 @@ async fn supports_are_verified_in_the_background_with_duplicates_and_history() {
     // workers had finished them in that order): the same outcomes.
     let group = [same_first, same_second, other_first, other_second];
     let ids = group.map(|id| id.to_string()).join(", ");
-    execute(
-        &app,
-        &format!(
-            "UPDATE supports SET citizen_clave = NULL, preliminary_outcome = NULL, outcome = NULL, \
+    app.execute_sql(&format!(
+        "UPDATE supports SET citizen_clave = NULL, preliminary_outcome = NULL, outcome = NULL, \
              duplicate_of = NULL, verified_at = NULL WHERE id IN ({ids})"
-        ),
-    )
+    ))
     .await;
     for id in group.iter().rev() {
         store.verify_support(*id).await.unwrap();
@@ -227,12 +165,12 @@ async fn supports_are_verified_in_the_background_with_duplicates_and_history() {
         ]
     );
     // Verifying again changes nothing and records nothing.
-    let before = scalar(&app, "SELECT COUNT(*) FROM support_outcomes").await;
+    let before = app.scalar("SELECT COUNT(*) FROM support_outcomes").await;
     for id in group {
         store.verify_support(id).await.unwrap();
     }
     assert_eq!(
-        scalar(&app, "SELECT COUNT(*) FROM support_outcomes").await,
+        app.scalar("SELECT COUNT(*) FROM support_outcomes").await,
         before
     );
     store.close().await;
@@ -242,38 +180,34 @@ async fn supports_are_verified_in_the_background_with_duplicates_and_history() {
 #[tokio::test]
 async fn verification_jobs_survive_a_restart() {
     let mut app = TestApp::start().await;
-    let world = world_in_period(&app).await;
+    let world = app.world_in_period().await;
     let col_a = world.col_a.session.bearer();
-    let valid = send(&app, &col_a, 41).await; // citizen 4, Durango
-    let first = send(&app, &col_a, 81).await; // citizen 8 lives in municipio 12
-    let padron = send(&app, &col_a, 51).await; // citizen 5: padrón only
-    let broken = send(&app, &col_a, 91).await;
-    all_verified(&app).await;
+    let valid = app.send_credential(&col_a, 41).await; // citizen 4, Durango
+    let first = app.send_credential(&col_a, 81).await; // citizen 8 lives in municipio 12
+    let padron = app.send_credential(&col_a, 51).await; // citizen 5: padrón only
+    let broken = app.send_credential(&col_a, 91).await;
+    app.all_verified().await;
     app.stop_server().await;
 
     // As if the process had died with one job in hand and two not started.
-    execute(
-        &app,
+    app.execute_sql(
         "UPDATE supports SET citizen_clave = NULL, preliminary_outcome = NULL, outcome = NULL, \
          duplicate_of = NULL, verified_at = NULL",
     )
     .await;
-    execute(
-        &app,
-        &format!(
+    app.execute_sql(&format!(
             "UPDATE verification_jobs SET status = CASE support_id WHEN {valid} THEN 'running' ELSE 'pending' END, \
              attempts = CASE support_id WHEN {broken} THEN 0 ELSE attempts END"
         ),
     )
     .await;
     // A support the worker cannot read: retried, then left failed.
-    execute(
-        &app,
-        &format!("UPDATE supports SET credential_json = 'not json' WHERE id = {broken}"),
-    )
+    app.execute_sql(&format!(
+        "UPDATE supports SET credential_json = 'not json' WHERE id = {broken}"
+    ))
     .await;
     app.start_server().await;
-    all_verified(&app).await;
+    app.all_verified().await;
     assert_eq!(outcome(&app, &world, valid).await, expect("valid"));
     assert_eq!(
         outcome(&app, &world, first).await,
@@ -282,10 +216,9 @@ async fn verification_jobs_survive_a_restart() {
     assert_eq!(outcome(&app, &world, padron).await, expect("register_only"));
     // The interrupted job was taken again: a second attempt.
     assert_eq!(
-        scalar(
-            &app,
-            &format!("SELECT attempts FROM verification_jobs WHERE support_id = {valid}")
-        )
+        app.scalar(&format!(
+            "SELECT attempts FROM verification_jobs WHERE support_id = {valid}"
+        ))
         .await,
         2
     );

@@ -1034,3 +1034,67 @@ impl TestApp {
         db.close().await;
     }
 }
+
+/// Helpers shared by the tests that send supports and wait for the worker.
+impl TestApp {
+    /// The world, with its 2025 process moved into an open collection period.
+    pub async fn world_in_period(&self) -> World {
+        let world = World::build(self).await;
+        self.open_collection(world.process_id).await;
+        world
+    }
+
+    /// Sends a support capturing the harness roll's credential `n`
+    /// (`support_fields(_, i*10 + emision)` is citizen `i`'s credential of that emisión);
+    /// returns its id.
+    pub async fn send_credential(&self, collector: &Auth, n: u32) -> i64 {
+        let client_id = format!("0190f1c2-bbbb-7000-8000-{:012}", self.unique());
+        self.send_support(collector, &support_fields(&client_id, n), support_images(7))
+            .await
+            .expect(201)
+            .body["support_id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// One integer from the database file.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        let db = self.sqlite().await;
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        db.close().await;
+        n
+    }
+
+    /// Runs a statement on the database file (to stage a situation the API cannot make).
+    pub async fn execute_sql(&self, sql: &str) {
+        let db = self.sqlite().await;
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&db)
+            .await
+            .unwrap();
+        db.close().await;
+    }
+
+    /// Waits until no verification job is pending or running.
+    pub async fn all_verified(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = self
+                .scalar(
+                    "SELECT COUNT(*) FROM verification_jobs WHERE status IN ('pending', 'running')",
+                )
+                .await;
+            if left == 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{left} verification jobs still not done"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
