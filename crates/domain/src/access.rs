@@ -62,6 +62,16 @@ impl Principal {
         self.role.is_staff() || self.aspirant_id == Some(aspirant_id)
     }
 
+    /// Whether this principal may read one collector's work (their record, a support they
+    /// sent): OPL staff, the aspirant they collect for, or that collector.
+    pub fn can_read_collector_work(&self, aspirant_id: i64, is_that_collector: bool) -> bool {
+        match self.role {
+            Role::Admin | Role::Reviewer => true,
+            Role::Aspirant => self.aspirant_id == Some(aspirant_id),
+            Role::Collector => is_that_collector,
+        }
+    }
+
     /// Whether this principal may manage (register, deactivate) the collectors of `aspirant_id`.
     pub fn can_manage_collectors_of(&self, aspirant_id: i64) -> bool {
         match self.role {
@@ -94,6 +104,10 @@ mod tests {
         };
         assert!(collector.can_read_aspirant(7));
         assert!(!collector.can_manage_collectors_of(7));
+        assert!(collector.can_read_collector_work(7, true));
+        assert!(!collector.can_read_collector_work(7, false));
+        assert!(aspirant.can_read_collector_work(7, false));
+        assert!(!aspirant.can_read_collector_work(8, false));
         let reviewer = Principal {
             user_id: 3,
             role: Role::Reviewer,
@@ -101,6 +115,7 @@ mod tests {
         };
         assert!(reviewer.can_read_aspirant(8));
         assert!(!reviewer.can_manage_collectors_of(8));
+        assert!(reviewer.can_read_collector_work(8, false));
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }

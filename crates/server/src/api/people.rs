@@ -223,11 +223,9 @@ pub async fn get_collector(
         .collector(id)
         .await?
         .ok_or(ApiError::NotFound("collector"))?;
-    let allowed = match auth.principal.role {
-        Role::Admin | Role::Reviewer => true,
-        Role::Aspirant => auth.principal.aspirant_id == Some(collector.aspirant_id),
-        Role::Collector => auth.user.id == collector.user_id,
-    };
+    let allowed = auth
+        .principal
+        .can_read_collector_work(collector.aspirant_id, auth.user.id == collector.user_id);
     if !allowed {
         return Err(ApiError::NotFound("collector"));
     }

@@ -444,16 +444,16 @@ pub async fn get_receipt(
         .support_receipt(id)
         .await?
         .ok_or(ApiError::NotFound("support"))?;
-    let allowed = match auth.principal.role {
-        Role::Admin | Role::Reviewer => true,
-        Role::Aspirant => auth.principal.aspirant_id == Some(receipt.aspirant_id),
-        Role::Collector => state
+    let is_sender = auth.principal.role == Role::Collector
+        && state
             .store
             .collector_assignment(auth.user.id)
             .await?
-            .is_some_and(|c| c.collector_id == receipt.collector_id),
-    };
-    if !allowed {
+            .is_some_and(|c| c.collector_id == receipt.collector_id);
+    if !auth
+        .principal
+        .can_read_collector_work(receipt.aspirant_id, is_sender)
+    {
         return Err(ApiError::NotFound("support"));
     }
     Ok(Json(receipt.into()))
