@@ -72,6 +72,23 @@ impl Principal {
         }
     }
 
+    /// Whether this principal may follow the progress of `aspirant_id` toward the
+    /// threshold: OPL staff and the aspirant (collectors see their own supports only).
+    pub fn can_read_progress(&self, aspirant_id: i64) -> bool {
+        match self.role {
+            Role::Admin | Role::Reviewer => true,
+            Role::Aspirant => self.aspirant_id == Some(aspirant_id),
+            Role::Collector => false,
+        }
+    }
+
+    /// Whether this principal may see a support's images and the citizen's captured
+    /// data unmasked: OPL staff only (the Mesa de Control reviews them; the aspirant's
+    /// access during the hearing is a separate, time-boxed rule).
+    pub fn can_see_support_images(&self) -> bool {
+        self.role.is_staff()
+    }
+
     /// Whether this principal may manage (register, deactivate) the collectors of `aspirant_id`.
     pub fn can_manage_collectors_of(&self, aspirant_id: i64) -> bool {
         match self.role {
@@ -116,6 +133,10 @@ mod tests {
         assert!(reviewer.can_read_aspirant(8));
         assert!(!reviewer.can_manage_collectors_of(8));
         assert!(reviewer.can_read_collector_work(8, false));
+        assert!(reviewer.can_read_progress(8) && reviewer.can_see_support_images());
+        assert!(aspirant.can_read_progress(7) && !aspirant.can_read_progress(8));
+        assert!(!aspirant.can_see_support_images());
+        assert!(!collector.can_read_progress(7) && !collector.can_see_support_images());
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }

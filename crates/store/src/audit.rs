@@ -93,6 +93,30 @@ type AuditRow = (
 );
 
 impl Store {
+    /// Records that personal data was looked at (a support's images or unmasked data):
+    /// the audit log answers "who saw this citizen's credential, and when".
+    pub async fn record_access(
+        &self,
+        actor: &Actor,
+        action: &str,
+        entity: &str,
+        entity_id: i64,
+        detail: Value,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        append(
+            &mut tx,
+            actor,
+            action,
+            entity,
+            entity_id,
+            None,
+            Some(detail),
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::Database)
+    }
+
     /// Newest first.
     pub async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
         let rows: Vec<AuditRow> = sqlx::query_as(

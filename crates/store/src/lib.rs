@@ -8,9 +8,12 @@ pub mod clock;
 mod error;
 mod people;
 mod processes;
+mod progress;
+mod reverification;
 mod roll_import;
 mod roll_query;
 mod roll_table;
+mod support_detail;
 mod supports;
 mod verification;
 
@@ -27,8 +30,11 @@ pub use blobs::{BlobStore, LocalBlobStore, sha256_hex};
 pub use error::{Conflict, ImportError, RowError, RuleViolation, StoreError};
 pub use people::{Aspirant, Collector, NewAspirant, NewCollector};
 pub use processes::{NewOffice, NewProcess, Office, OfficeKind, Process, ProcessKind};
+pub use progress::{DispersionProgress, OutcomeCount, Progress, SectionProgress};
+pub use reverification::{ReverificationReport, ReverificationRun, ReverificationStatus};
 pub use roll_import::{ImportOptions, ImportReport, MAX_REPORTED_ROW_ERRORS};
 pub use roll_query::{MunicipalityCount, SnapshotDetail, SnapshotSummary, StatusCounts};
+pub use support_detail::SupportDetail;
 pub use supports::{
     Acceptance, CollectorAssignment, ImageKind, NewImage, NewSupport, OutcomeFilter, Receipt,
     StoredImage, SupportListItem, folio,

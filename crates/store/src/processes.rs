@@ -206,6 +206,77 @@ impl Store {
             .ok_or(StoreError::NotFound("process"))
     }
 
+    /// Makes the process verify against another imported roll snapshot and requests a
+    /// batch re-verification of all its supports (run by the background worker); any
+    /// earlier run still waiting is superseded. The thresholds and the dispersion basis
+    /// stay those of the cut the offices were created with. Returns the process and the
+    /// id of the re-verification run.
+    pub async fn change_roll_snapshot(
+        &self,
+        actor: &Actor,
+        process_id: i64,
+        snapshot_name: &str,
+    ) -> Result<(Process, i64), StoreError> {
+        let mut tx = self.begin().await?;
+        let before: (i64, String) = sqlx::query_as(
+            "SELECT s.id, s.name FROM processes p JOIN roll_snapshots s ON s.id = p.roll_snapshot_id \
+             WHERE p.id = ?",
+        )
+        .bind(process_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(StoreError::Database)?
+        .ok_or(StoreError::NotFound("process"))?;
+        let snapshot_id: i64 = sqlx::query_scalar("SELECT id FROM roll_snapshots WHERE name = ?")
+            .bind(snapshot_name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::Database)?
+            .ok_or_else(|| StoreError::SnapshotNotFound(snapshot_name.to_owned()))?;
+        let now = clock::now();
+        sqlx::query("UPDATE processes SET roll_snapshot_id = ? WHERE id = ?")
+            .bind(snapshot_id)
+            .bind(process_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::Database)?;
+        sqlx::query(
+            "UPDATE reverification_runs SET status = 'superseded', finished_at = ? \
+             WHERE process_id = ? AND status = 'pending'",
+        )
+        .bind(&now)
+        .bind(process_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::Database)?;
+        let run_id: i64 = sqlx::query_scalar(
+            "INSERT INTO reverification_runs (process_id, snapshot_id, requested_at) VALUES (?, ?, ?) \
+             RETURNING id",
+        )
+        .bind(process_id)
+        .bind(snapshot_id)
+        .bind(&now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::Database)?;
+        audit::append(
+            &mut tx,
+            actor,
+            "process.roll_snapshot",
+            "process",
+            process_id,
+            Some(json!({ "roll_snapshot": before.1 })),
+            Some(json!({ "roll_snapshot": snapshot_name, "reverification_run": run_id })),
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::Database)?;
+        let process = self
+            .process(process_id)
+            .await?
+            .ok_or(StoreError::NotFound("process"))?;
+        Ok((process, run_id))
+    }
+
     pub async fn processes(&self) -> Result<Vec<Process>, StoreError> {
         let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM processes ORDER BY id")
             .fetch_all(&self.pool)
@@ -369,6 +440,18 @@ impl Store {
                 .await
                 .map_err(StoreError::Database)?;
         }
+        // Each sección's roll at the cut: the basis of the dispersion rule, fixed like
+        // the required supports even if the process later verifies against a newer roll.
+        sqlx::query(
+            "UPDATE office_sections SET lista_nominal = COALESCE((SELECT c.lista_nominal \
+             FROM roll_section_counts c WHERE c.snapshot_id = ? AND c.state = office_sections.state \
+             AND c.section = office_sections.section), 0) WHERE office_id = ?",
+        )
+        .bind(snapshot_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::Database)?;
         let territory_roll: i64 = sqlx::query_scalar(
             "SELECT COALESCE(SUM(c.lista_nominal), 0) FROM office_sections o \
              JOIN roll_section_counts c ON c.snapshot_id = ? AND c.state = o.state AND c.section = o.section \

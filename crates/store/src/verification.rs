@@ -13,8 +13,8 @@ use apoyo_domain::credential::CredentialInput;
 use apoyo_domain::outcome::RollOutcome;
 use apoyo_domain::roll::{RollRecord, parse_row};
 use apoyo_domain::verification::{
-    CapturedKey, Lookup, SupportForDuplicates, citizen_lookups, match_record, preliminary_outcome,
-    resolve_duplicates,
+    CapturedKey, Lookup, Resolved, RollMatch, SupportForDuplicates, citizen_lookups, match_record,
+    preliminary_outcome, resolve_duplicates,
 };
 use sqlx::{AssertSqlSafe, Row, Sqlite, Transaction};
 
@@ -53,12 +53,12 @@ pub struct OutcomeChange {
     pub decided_at: String,
 }
 
-fn db(e: sqlx::Error) -> StoreError {
+pub(crate) fn db(e: sqlx::Error) -> StoreError {
     StoreError::Database(e)
 }
 
 /// The rows of a snapshot table in `COLUMNS` order, as text for `parse_row`.
-fn select_rows(snapshot_id: i64, filter: &str) -> String {
+pub(crate) fn select_rows(snapshot_id: i64, filter: &str) -> String {
     format!(
         "SELECT clave_elector, COALESCE(curp, ''), given_names, paternal_surname, maternal_surname, \
          sex, birth_date, CAST(state AS TEXT), CAST(municipality AS TEXT), CAST(section AS TEXT), \
@@ -67,6 +67,24 @@ fn select_rows(snapshot_id: i64, filter: &str) -> String {
          FROM {} WHERE {filter}",
         records_table(snapshot_id)
     )
+}
+
+/// A row selected by [`select_rows`] as a roll record.
+pub(crate) fn record_from_row(
+    row: &sqlx::sqlite::SqliteRow,
+    snapshot_id: i64,
+) -> Result<RollRecord, StoreError> {
+    let fields = (0..18)
+        .map(|i| row.try_get::<String, _>(i))
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(db)?;
+    let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
+    parse_row(&refs).map_err(|errors| {
+        StoreError::Corrupt(format!(
+            "roll snapshot {snapshot_id} row of {}: {errors:?}",
+            fields[0]
+        ))
+    })
 }
 
 async fn fetch_rows(
@@ -85,17 +103,7 @@ async fn fetch_rows(
         .await
         .map_err(db)?;
     for row in rows {
-        let fields = (0..18)
-            .map(|i| row.try_get::<String, _>(i))
-            .collect::<Result<Vec<String>, _>>()
-            .map_err(db)?;
-        let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
-        let record = parse_row(&refs).map_err(|errors| {
-            StoreError::Corrupt(format!(
-                "roll snapshot {snapshot_id} row of {}: {errors:?}",
-                fields[0]
-            ))
-        })?;
+        let record = record_from_row(&row, snapshot_id)?;
         if !into.contains(&record) {
             into.push(record);
         }
@@ -107,8 +115,156 @@ async fn fetch_rows(
 /// stored outcome and duplicate_of.
 type GroupMember = (i64, i64, i64, String, Option<String>, Option<i64>);
 
-fn outcome_code(code: &str) -> Result<RollOutcome, StoreError> {
+pub(crate) fn outcome_code(code: &str) -> Result<RollOutcome, StoreError> {
     RollOutcome::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("outcome {code:?}")))
+}
+
+/// The result of checking one support against the roll, before duplicates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RollCheck {
+    /// The citizen's identity (clave de elector of the matched rows), when found.
+    pub(crate) citizen_clave: Option<String>,
+    /// The sección of the citizen's current row, when found.
+    pub(crate) citizen_section: Option<i64>,
+    pub(crate) preliminary: RollOutcome,
+}
+
+impl RollCheck {
+    pub(crate) fn not_found() -> Self {
+        Self {
+            citizen_clave: None,
+            citizen_section: None,
+            preliminary: RollOutcome::NotFound,
+        }
+    }
+
+    pub(crate) fn of(
+        matched: &RollMatch<'_>,
+        in_territory: impl Fn(u8, u16) -> bool,
+        paper: bool,
+        paper_allowed: impl Fn(u8, u16) -> bool,
+    ) -> Self {
+        Self {
+            citizen_clave: matched.clave_elector().map(str::to_owned),
+            citizen_section: matched.citizen().map(|c| i64::from(c.section)),
+            preliminary: preliminary_outcome(matched, in_territory, paper, paper_allowed),
+        }
+    }
+}
+
+/// The captured credential's roll key; `None` when it lacks an identifier to look up.
+pub(crate) fn captured_key(
+    support_id: i64,
+    credential_json: &str,
+    received_at: &str,
+) -> Result<Option<CapturedKey>, StoreError> {
+    let input: CredentialInput = serde_json::from_str(credential_json)
+        .map_err(|e| StoreError::Corrupt(format!("support {support_id} credential: {e}")))?;
+    let reference = clock::parse(received_at)
+        .and_then(|at| Date::new(at.year(), u8::from(at.month()), at.day()))
+        .ok_or_else(|| StoreError::Corrupt(format!("support {support_id} received_at")))?;
+    Ok(CapturedKey::from_input(&input, reference).ok())
+}
+
+/// Resolves the duplicates of one group — every verified support of `citizen` for
+/// `office` in the process, or only `support_id` when no citizen was found — storing
+/// each outcome that changed and its history entry. Returns (id, sequence, resolved).
+async fn resolve_group(
+    tx: &mut Transaction<'_, Sqlite>,
+    process_id: i64,
+    office_id: i64,
+    citizen: Option<&str>,
+    support_id: i64,
+    snapshot_id: i64,
+    now: &str,
+) -> Result<Vec<(i64, i64, Resolved)>, StoreError> {
+    let members: Vec<GroupMember> = match citizen {
+        Some(clave) => sqlx::query_as(
+            "SELECT id, sequence, aspirant_id, preliminary_outcome, outcome, duplicate_of \
+             FROM supports WHERE process_id = ? AND office_id = ? AND citizen_clave = ? \
+             AND preliminary_outcome IS NOT NULL",
+        )
+        .bind(process_id)
+        .bind(office_id)
+        .bind(clave)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db)?,
+        None => sqlx::query_as(
+            "SELECT id, sequence, aspirant_id, preliminary_outcome, outcome, duplicate_of \
+             FROM supports WHERE id = ? AND preliminary_outcome IS NOT NULL",
+        )
+        .bind(support_id)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db)?,
+    };
+    let input: Vec<SupportForDuplicates<i64, i64, &str>> = members
+        .iter()
+        .map(|(_, sequence, aspirant, preliminary, ..)| {
+            Ok(SupportForDuplicates {
+                sequence: u64::try_from(*sequence).unwrap_or(0),
+                aspirant: *aspirant,
+                office: office_id,
+                citizen,
+                preliminary: outcome_code(preliminary)?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    let resolved = resolve_duplicates(&input);
+    let mut out = Vec::with_capacity(members.len());
+    for ((id, sequence, _, _, old_outcome, old_duplicate_of), resolved) in
+        members.iter().zip(resolved)
+    {
+        store_outcome(
+            tx,
+            *id,
+            (old_outcome.as_deref(), *old_duplicate_of),
+            &resolved,
+            snapshot_id,
+            now,
+        )
+        .await?;
+        out.push((*id, *sequence, resolved));
+    }
+    Ok(out)
+}
+
+/// Stores a support's resolved outcome and its history entry, when it changed.
+/// Returns whether it changed.
+pub(crate) async fn store_outcome(
+    tx: &mut Transaction<'_, Sqlite>,
+    support_id: i64,
+    (old_outcome, old_duplicate_of): (Option<&str>, Option<i64>),
+    resolved: &Resolved,
+    snapshot_id: i64,
+    now: &str,
+) -> Result<bool, StoreError> {
+    let code = resolved.outcome.code();
+    let duplicate_of = resolved.duplicate_of.and_then(|d| i64::try_from(d).ok());
+    if old_outcome == Some(code.as_str()) && old_duplicate_of == duplicate_of {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE supports SET outcome = ?, duplicate_of = ? WHERE id = ?")
+        .bind(&code)
+        .bind(duplicate_of)
+        .bind(support_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    sqlx::query(
+        "INSERT INTO support_outcomes (support_id, outcome, duplicate_of, snapshot_id, decided_at) \
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(support_id)
+    .bind(&code)
+    .bind(duplicate_of)
+    .bind(snapshot_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(true)
 }
 
 impl Store {
@@ -184,7 +340,9 @@ impl Store {
 
     /// Verifies one support against its process's roll snapshot and resolves the
     /// duplicates of its citizen for its office, in one transaction. Idempotent: running
-    /// it again with the same data changes nothing (the history gains no entry).
+    /// it again with the same data changes nothing (the history gains no entry). When
+    /// the support now names another citizen than before (a new roll snapshot), the
+    /// group it leaves is resolved again too.
     ///
     /// A credential whose key lacks an identifier (never the case once the collector's
     /// checks passed) cannot be looked up: its outcome is `not_found`.
@@ -192,7 +350,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let row = sqlx::query(
             "SELECT s.process_id, s.office_id, s.paper, s.received_at, s.credential_json, \
-             p.roll_snapshot_id FROM supports s JOIN processes p ON p.id = s.process_id \
+             s.citizen_clave, p.roll_snapshot_id FROM supports s JOIN processes p ON p.id = s.process_id \
              WHERE s.id = ?",
         )
         .bind(support_id)
@@ -205,17 +363,13 @@ impl Store {
         let paper = row.try_get::<i64, _>("paper").map_err(db)? == 1;
         let received_at: String = row.try_get("received_at").map_err(db)?;
         let credential_json: String = row.try_get("credential_json").map_err(db)?;
+        let previous_clave: Option<String> = row.try_get("citizen_clave").map_err(db)?;
         let snapshot_id: i64 = row.try_get("roll_snapshot_id").map_err(db)?;
 
-        let input: CredentialInput = serde_json::from_str(&credential_json)
-            .map_err(|e| StoreError::Corrupt(format!("support {support_id} credential: {e}")))?;
-        let reference = clock::parse(&received_at)
-            .and_then(|at| Date::new(at.year(), u8::from(at.month()), at.day()))
-            .ok_or_else(|| StoreError::Corrupt(format!("support {support_id} received_at")))?;
-
-        let (citizen_clave, preliminary) = match CapturedKey::from_input(&input, reference) {
-            Err(_) => (None, RollOutcome::NotFound),
-            Ok(key) => {
+        let key = captured_key(support_id, &credential_json, &received_at)?;
+        let check = match key {
+            None => RollCheck::not_found(),
+            Some(key) => {
                 let mut rows = Vec::new();
                 for lookup in key.lookups() {
                     fetch_rows(&mut tx, snapshot_id, &lookup, &mut rows).await?;
@@ -251,19 +405,18 @@ impl Store {
                 };
                 // The answers above are for the citizen's current row, the only one
                 // preliminary_outcome asks about.
-                let preliminary =
-                    preliminary_outcome(&matched, |_, _| in_territory, paper, |_, _| paper_allowed);
-                (matched.clave_elector().map(str::to_owned), preliminary)
+                RollCheck::of(&matched, |_, _| in_territory, paper, |_, _| paper_allowed)
             }
         };
 
         let now = clock::now();
         sqlx::query(
-            "UPDATE supports SET citizen_clave = ?, preliminary_outcome = ?, outcome_snapshot_id = ?, \
-             verified_at = ? WHERE id = ?",
+            "UPDATE supports SET citizen_clave = ?, citizen_section = ?, preliminary_outcome = ?, \
+             outcome_snapshot_id = ?, verified_at = ? WHERE id = ?",
         )
-        .bind(&citizen_clave)
-        .bind(preliminary.code())
+        .bind(&check.citizen_clave)
+        .bind(check.citizen_section)
+        .bind(check.preliminary.code())
         .bind(snapshot_id)
         .bind(&now)
         .bind(support_id)
@@ -271,81 +424,40 @@ impl Store {
         .await
         .map_err(db)?;
 
-        // The group: every verified support of the same citizen for the same office
-        // (only this support when no citizen was found).
-        let members: Vec<GroupMember> = match &citizen_clave {
-            Some(clave) => sqlx::query_as(
-                "SELECT id, sequence, aspirant_id, preliminary_outcome, outcome, duplicate_of \
-                     FROM supports WHERE process_id = ? AND office_id = ? AND citizen_clave = ? \
-                     AND preliminary_outcome IS NOT NULL",
+        let group = resolve_group(
+            &mut tx,
+            process_id,
+            office_id,
+            check.citizen_clave.as_deref(),
+            support_id,
+            snapshot_id,
+            &now,
+        )
+        .await?;
+        if previous_clave.is_some() && previous_clave != check.citizen_clave {
+            resolve_group(
+                &mut tx,
+                process_id,
+                office_id,
+                previous_clave.as_deref(),
+                support_id,
+                snapshot_id,
+                &now,
             )
-            .bind(process_id)
-            .bind(office_id)
-            .bind(clave)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db)?,
-            None => sqlx::query_as(
-                "SELECT id, sequence, aspirant_id, preliminary_outcome, outcome, duplicate_of \
-                     FROM supports WHERE id = ?",
-            )
-            .bind(support_id)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db)?,
-        };
-        let input: Vec<SupportForDuplicates<i64, i64, &str>> = members
-            .iter()
-            .map(|(_, sequence, aspirant, preliminary, ..)| {
-                Ok(SupportForDuplicates {
-                    sequence: u64::try_from(*sequence).unwrap_or(0),
-                    aspirant: *aspirant,
-                    office: office_id,
-                    citizen: citizen_clave.as_deref(),
-                    preliminary: outcome_code(preliminary)?,
-                })
-            })
-            .collect::<Result<_, StoreError>>()?;
-        let resolved = resolve_duplicates(&input);
-
-        let mut this = None;
-        for ((id, sequence, _, _, old_outcome, old_duplicate_of), resolved) in
-            members.iter().zip(&resolved)
-        {
-            let code = resolved.outcome.code();
-            let duplicate_of = resolved.duplicate_of.and_then(|d| i64::try_from(d).ok());
-            if old_outcome.as_deref() != Some(code.as_str()) || *old_duplicate_of != duplicate_of {
-                sqlx::query("UPDATE supports SET outcome = ?, duplicate_of = ? WHERE id = ?")
-                    .bind(&code)
-                    .bind(duplicate_of)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                sqlx::query(
-                    "INSERT INTO support_outcomes (support_id, outcome, duplicate_of, snapshot_id, decided_at) \
-                     VALUES (?, ?, ?, ?, ?)",
-                )
-                .bind(id)
-                .bind(&code)
-                .bind(duplicate_of)
-                .bind(snapshot_id)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-            }
-            if *id == support_id {
-                this = Some(SupportOutcome {
-                    support_id,
-                    sequence: *sequence,
-                    citizen_clave: citizen_clave.clone(),
-                    preliminary,
-                    outcome: resolved.outcome,
-                    duplicate_of,
-                });
-            }
+            .await?;
         }
+        let this =
+            group
+                .into_iter()
+                .find(|(id, ..)| *id == support_id)
+                .map(|(_, sequence, resolved)| SupportOutcome {
+                    support_id,
+                    sequence,
+                    citizen_clave: check.citizen_clave.clone(),
+                    preliminary: check.preliminary,
+                    outcome: resolved.outcome,
+                    duplicate_of: resolved.duplicate_of.and_then(|d| i64::try_from(d).ok()),
+                });
         tx.commit().await.map_err(db)?;
         this.ok_or_else(|| StoreError::Corrupt(format!("support {support_id} left its group")))
     }
