@@ -1,6 +1,9 @@
 //! The verification worker: a background task, started with the app, that takes pending
-//! verification jobs one at a time and verifies their supports (docs/supports.md,
-//! "Verification"). It stops when the app shuts down, after the job in hand.
+//! batch re-verifications (a process moved to a new roll snapshot) and verification jobs
+//! one at a time and runs them (docs/supports.md, "Verification"). One after the other,
+//! never at once: a batch reads a process's supports and writes their outcomes later, so
+//! nothing else may verify meanwhile. It stops when the app shuts down, after the work
+//! in hand.
 
 use std::time::Duration;
 
@@ -24,9 +27,20 @@ pub async fn run(store: Store, mut stop: watch::Receiver<bool>) {
         ),
         Err(e) => tracing::error!(error = %e, "cannot reset interrupted verification jobs"),
     }
+    match store.reset_stale_reverification_runs().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            runs = n,
+            "re-verifications interrupted earlier are pending again"
+        ),
+        Err(e) => tracing::error!(error = %e, "cannot reset interrupted re-verifications"),
+    }
     loop {
         if *stop.borrow() {
             break;
+        }
+        if run_one_reverification(&store).await {
+            continue;
         }
         let found = match store.claim_verification_job().await {
             Ok(Some(job)) => {
@@ -73,4 +87,44 @@ pub async fn run(store: Store, mut stop: watch::Receiver<bool>) {
         }
     }
     tracing::debug!("verification worker stopped");
+}
+
+/// Runs the oldest pending batch re-verification, if any; true when one ran.
+async fn run_one_reverification(store: &Store) -> bool {
+    let run = match store.claim_reverification_run().await {
+        Ok(Some(run)) => run,
+        Ok(None) => return false,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot take a re-verification run");
+            return false;
+        }
+    };
+    let started = std::time::Instant::now();
+    match store.run_reverification(run).await {
+        Ok(report) => {
+            tracing::info!(
+                run = run.id,
+                process = run.process_id,
+                snapshot = run.snapshot_id,
+                supports = report.supports,
+                changed = report.changed,
+                superseded = report.superseded,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "re-verification finished"
+            );
+            true
+        }
+        Err(e) => {
+            let retry = run.attempts < MAX_ATTEMPTS;
+            tracing::error!(run = run.id, process = run.process_id, attempts = run.attempts, retry,
+                error = %e, "re-verification failed");
+            if let Err(e) = store
+                .fail_reverification_run(run.id, &e.to_string(), retry)
+                .await
+            {
+                tracing::error!(run = run.id, error = %e, "cannot record a failed re-verification");
+            }
+            false
+        }
+    }
 }

@@ -60,6 +60,8 @@ enum Body {
     Staff,
     /// A well-formed support (multipart) with a client id never used.
     Support,
+    /// The harness's roll snapshot (the one the process already uses).
+    RollSnapshot,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,6 +167,11 @@ const TABLE: &[Row] = &[
     row("POST", "/api/v1/collectors/{id}/activate", "/api/v1/collectors/{collector2}/activate", Body::None, with_ids(401, 200, 403, 200, 403, 404, 404)),
     row("POST", "/api/v1/supports", "/api/v1/supports", Body::Support, plain(401, 403, 403, 403, 201)),
     row("GET", "/api/v1/supports/{id}/receipt", "/api/v1/supports/{support}/receipt", Body::None, with_ids(401, 200, 200, 200, 200, 404, 404)),
+    row("GET", "/api/v1/supports/{id}", "/api/v1/supports/{support}", Body::None, with_ids(401, 200, 200, 200, 200, 404, 404)),
+    row("GET", "/api/v1/supports/{id}/images/{kind}", "/api/v1/supports/{support}/images/front", Body::None, with_ids(401, 200, 200, 403, 403, 404, 404)),
+    row("GET", "/api/v1/aspirants/{id}/progress", "/api/v1/aspirants/{aspirant}/progress", Body::None, with_ids(401, 200, 200, 200, 403, 404, 404)),
+    row("PUT", "/api/v1/processes/{id}/roll-snapshot", "/api/v1/processes/{process}/roll-snapshot", Body::RollSnapshot, with_ids(401, 202, 403, 403, 403, 403, 403)),
+    row("GET", "/api/v1/processes/{id}/reverifications", "/api/v1/processes/{process}/reverifications", Body::None, with_ids(401, 200, 200, 403, 403, 403, 403)),
     row("POST", "/api/v1/users", "/api/v1/users", Body::Staff, plain(401, 201, 403, 403, 403)),
     row("GET", "/api/v1/users", "/api/v1/users", Body::None, plain(401, 200, 403, 403, 403)),
     row("GET", "/api/v1/roll/snapshots", "/api/v1/roll/snapshots", Body::None, plain(401, 200, 200, 403, 403)),
@@ -378,6 +385,7 @@ async fn every_endpoint_with_every_role_and_foreign_ids() {
                     Some(app.collector_body(&format!("Auxiliar de la matriz {}", app.unique())))
                 }
                 Body::Support => None,
+                Body::RollSnapshot => Some(json!({ "roll_snapshot": common::SNAPSHOT })),
                 Body::Staff => Some(json!({
                     "email": app.unique_email("matriz-revisor"),
                     "name": "Revisor de la matriz",

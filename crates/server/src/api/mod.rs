@@ -5,7 +5,9 @@ pub mod dto;
 pub mod health;
 pub mod json;
 pub mod people;
+pub mod progress;
 pub mod session;
+pub mod support_view;
 pub mod supports;
 
 use axum::Router;
@@ -28,6 +30,8 @@ use crate::state::AppState;
         people::create_collector, people::list_collectors, people::get_collector,
         people::deactivate_collector, people::activate_collector,
         supports::create_support, supports::get_receipt, supports::list_supports,
+        support_view::get_support, support_view::get_support_image,
+        progress::get_progress, progress::change_roll_snapshot, progress::list_reverifications,
     ),
     tags(
         (name = "session", description = "Login, logout, password"),
@@ -98,4 +102,21 @@ pub fn routes(max_support_bytes: usize) -> Router<AppState> {
             post(supports::create_support).layer(DefaultBodyLimit::max(max_support_bytes)),
         )
         .route("/api/v1/supports/{id}/receipt", get(supports::get_receipt))
+        .route("/api/v1/supports/{id}", get(support_view::get_support))
+        .route(
+            "/api/v1/supports/{id}/images/{kind}",
+            get(support_view::get_support_image),
+        )
+        .route(
+            "/api/v1/aspirants/{id}/progress",
+            get(progress::get_progress),
+        )
+        .route(
+            "/api/v1/processes/{id}/roll-snapshot",
+            put(progress::change_roll_snapshot),
+        )
+        .route(
+            "/api/v1/processes/{id}/reverifications",
+            get(progress::list_reverifications),
+        )
 }

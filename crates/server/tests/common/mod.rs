@@ -1097,4 +1097,43 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+
+    /// Imports another roll snapshot (not activated) into the running app's database.
+    pub async fn import_snapshot(&self, name: &str, cut_date: Date, file: String) {
+        let store = Store::open_data_dir(&self.data_dir).await.unwrap();
+        store
+            .import_roll(
+                Cursor::new(file.into_bytes()),
+                ImportOptions {
+                    name: name.into(),
+                    cut_date,
+                    activate: false,
+                },
+                |_| {},
+            )
+            .await
+            .unwrap();
+        store.close().await;
+    }
+
+    /// Waits until no verification job and no batch re-verification is pending or running.
+    pub async fn all_reverified(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = self
+                .scalar(
+                    "SELECT (SELECT COUNT(*) FROM reverification_runs WHERE status IN ('pending', 'running')) \
+                     + (SELECT COUNT(*) FROM verification_jobs WHERE status IN ('pending', 'running'))",
+                )
+                .await;
+            if left == 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{left} re-verifications or jobs still not done"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
