@@ -62,6 +62,8 @@ enum Body {
     Support,
     /// The harness's roll snapshot (the one the process already uses).
     RollSnapshot,
+    /// A well-formed paper support (multipart, three images) with a client id never used.
+    PaperSupport,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,6 +171,7 @@ const TABLE: &[Row] = &[
     row("GET", "/api/v1/supports/{id}/receipt", "/api/v1/supports/{support}/receipt", Body::None, with_ids(401, 200, 200, 200, 200, 404, 404)),
     row("GET", "/api/v1/supports/{id}", "/api/v1/supports/{support}", Body::None, with_ids(401, 200, 200, 200, 200, 404, 404)),
     row("GET", "/api/v1/supports/{id}/images/{kind}", "/api/v1/supports/{support}/images/front", Body::None, with_ids(401, 200, 200, 403, 403, 404, 404)),
+    row("POST", "/api/v1/aspirants/{id}/paper-supports", "/api/v1/aspirants/{aspirant}/paper-supports", Body::PaperSupport, with_ids(401, 201, 201, 403, 403, 403, 403)),
     row("GET", "/api/v1/aspirants/{id}/progress", "/api/v1/aspirants/{aspirant}/progress", Body::None, with_ids(401, 200, 200, 200, 403, 404, 404)),
     row("PUT", "/api/v1/processes/{id}/roll-snapshot", "/api/v1/processes/{process}/roll-snapshot", Body::RollSnapshot, with_ids(401, 202, 403, 403, 403, 403, 403)),
     row("GET", "/api/v1/processes/{id}/reverifications", "/api/v1/processes/{process}/reverifications", Body::None, with_ids(401, 200, 200, 403, 403, 403, 403)),
@@ -384,7 +387,7 @@ async fn every_endpoint_with_every_role_and_foreign_ids() {
                 Body::Collector => {
                     Some(app.collector_body(&format!("Auxiliar de la matriz {}", app.unique())))
                 }
-                Body::Support => None,
+                Body::Support | Body::PaperSupport => None,
                 Body::RollSnapshot => Some(json!({ "roll_snapshot": common::SNAPSHOT })),
                 Body::Staff => Some(json!({
                     "email": app.unique_email("matriz-revisor"),
@@ -397,6 +400,9 @@ async fn every_endpoint_with_every_role_and_foreign_ids() {
             let reply = if matches!(row.body, Body::Support) {
                 let fields = support_fields(&format!("matriz-{}", app.unique() + 1000), 3);
                 app.send_support(&auth, &fields, support_images(0)).await
+            } else if matches!(row.body, Body::PaperSupport) {
+                let fields = support_fields(&format!("matriz-papel-{}", app.unique() + 1000), 3);
+                app.send_paper_support(&auth, ids.aspirant, &fields).await
             } else {
                 app.call(method, &path, &auth, body.as_ref()).await
             };

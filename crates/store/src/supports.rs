@@ -90,7 +90,8 @@ pub struct Receipt {
     pub client_id: String,
     pub process_id: i64,
     pub aspirant_id: i64,
-    pub collector_id: i64,
+    /// `None` for a paper support (captured by OPL staff).
+    pub collector_id: Option<i64>,
     pub sequence: i64,
     /// `<process id>-<sequence, 8 digits>`.
     pub folio: String,
@@ -365,7 +366,7 @@ impl Store {
             client_id: row.try_get("client_id").map_err(StoreError::Database)?,
             process_id,
             aspirant_id: get("aspirant_id")?,
-            collector_id: get("collector_id")?,
+            collector_id: row.try_get("collector_id").map_err(StoreError::Database)?,
             sequence,
             folio: folio(process_id, sequence),
             received_at: row.try_get("received_at").map_err(StoreError::Database)?,
@@ -483,7 +484,10 @@ pub struct SupportListItem {
     pub sequence: i64,
     pub folio: String,
     pub received_at: String,
-    pub collector_id: i64,
+    /// `None` for a paper support.
+    pub collector_id: Option<i64>,
+    /// Captured on paper by OPL staff.
+    pub paper: bool,
     pub outcome: Option<String>,
     pub duplicate_of: Option<i64>,
     pub verified_at: Option<String>,
@@ -509,7 +513,7 @@ impl Store {
             OutcomeFilter::Code(code) => (2, code.as_str()),
         };
         let query = sqlx::query(
-            "SELECT id, process_id, sequence, received_at, collector_id, outcome, duplicate_of, \
+            "SELECT id, process_id, sequence, received_at, collector_id, paper, outcome, duplicate_of, \
              verified_at, credential_json, citizen_clave FROM supports \
              WHERE aspirant_id = ? AND sequence > ? \
              AND (? = 0 OR (? = 1 AND outcome IS NULL) OR (? = 2 AND outcome = ?)) \
@@ -545,7 +549,8 @@ impl Store {
                     sequence,
                     folio: folio(process_id, sequence),
                     received_at: row.try_get("received_at").map_err(StoreError::Database)?,
-                    collector_id: get_i("collector_id")?,
+                    collector_id: row.try_get("collector_id").map_err(StoreError::Database)?,
+                    paper: get_i("paper")? == 1,
                     outcome: row.try_get("outcome").map_err(StoreError::Database)?,
                     duplicate_of: row.try_get("duplicate_of").map_err(StoreError::Database)?,
                     verified_at: row.try_get("verified_at").map_err(StoreError::Database)?,

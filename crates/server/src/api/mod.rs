@@ -4,6 +4,7 @@ pub mod admin;
 pub mod dto;
 pub mod health;
 pub mod json;
+pub mod paper;
 pub mod people;
 pub mod progress;
 pub mod session;
@@ -30,7 +31,7 @@ use crate::state::AppState;
         people::create_collector, people::list_collectors, people::get_collector,
         people::deactivate_collector, people::activate_collector,
         supports::create_support, supports::get_receipt, supports::list_supports,
-        support_view::get_support, support_view::get_support_image,
+        support_view::get_support, support_view::get_support_image, paper::create_paper_support,
         progress::get_progress, progress::change_roll_snapshot, progress::list_reverifications,
     ),
     tags(
@@ -110,6 +111,10 @@ pub fn routes(max_support_bytes: usize) -> Router<AppState> {
         .route(
             "/api/v1/aspirants/{id}/progress",
             get(progress::get_progress),
+        )
+        .route(
+            "/api/v1/aspirants/{id}/paper-supports",
+            post(paper::create_paper_support).layer(DefaultBodyLimit::max(max_support_bytes)),
         )
         .route(
             "/api/v1/processes/{id}/roll-snapshot",

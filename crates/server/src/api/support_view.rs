@@ -79,7 +79,7 @@ async fn readable(state: &AppState, auth: &Auth, support_id: i64) -> ApiResult<S
             .store
             .collector_assignment(auth.user.id)
             .await?
-            .is_some_and(|c| c.collector_id == detail.receipt.collector_id);
+            .is_some_and(|c| Some(c.collector_id) == detail.receipt.collector_id);
     if !auth
         .principal
         .can_read_collector_work(detail.receipt.aspirant_id, is_sender)

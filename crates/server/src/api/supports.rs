@@ -198,7 +198,7 @@ fn valid_client_id(id: &str) -> bool {
 }
 
 /// Failed checks that make the fields malformed (not merely doubtful): refused at reception.
-fn is_malformation(code: CheckCode) -> bool {
+pub(crate) fn is_malformation(code: CheckCode) -> bool {
     code.as_str().ends_with(".format")
         || matches!(
             code,
@@ -206,17 +206,26 @@ fn is_malformation(code: CheckCode) -> bool {
         )
 }
 
-fn today_local(now: i64) -> Date {
+pub(crate) fn today_local(now: i64) -> Date {
     Date::from_days_since_epoch((now + LOCAL_OFFSET_HOURS * 3600).div_euclid(86_400))
 }
 
-struct Parsed {
-    fields: SupportFields,
-    captured_at: OffsetDateTime,
-    images: Vec<NewImage>,
+pub(crate) struct Parsed {
+    pub(crate) fields: SupportFields,
+    pub(crate) captured_at: OffsetDateTime,
+    pub(crate) images: Vec<NewImage>,
 }
 
-async fn parse(mut multipart: Multipart) -> ApiResult<Parsed> {
+/// "front, back, live_photo y signature".
+fn kind_list(kinds: &[ImageKind]) -> String {
+    let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} y {last}", rest.join(", ")),
+        _ => names.join(""),
+    }
+}
+
+pub(crate) async fn parse(mut multipart: Multipart, expected: &[ImageKind]) -> ApiResult<Parsed> {
     let mut fields = None;
     let mut images: BTreeMap<ImageKind, NewImage> = BTreeMap::new();
     while let Some(mut field) = multipart
@@ -238,9 +247,10 @@ async fn parse(mut multipart: Multipart) -> ApiResult<Parsed> {
             fields = Some(parsed);
             continue;
         }
-        let Some(kind) = ImageKind::parse(&name) else {
+        let Some(kind) = ImageKind::parse(&name).filter(|k| expected.contains(k)) else {
             return Err(ApiError::BadRequest(format!(
-                "Parte desconocida «{name}»: se esperan support, front, back, live_photo y signature."
+                "Parte desconocida «{name}»: se esperan support y {}.",
+                kind_list(expected)
             )));
         };
         if images.contains_key(&kind) {
@@ -266,15 +276,16 @@ async fn parse(mut multipart: Multipart) -> ApiResult<Parsed> {
     let fields = fields.ok_or_else(|| {
         ApiError::BadRequest("Falta la parte «support» con los datos del apoyo (JSON).".into())
     })?;
-    let missing: Vec<&str> = ImageKind::ALL
+    let missing: Vec<&str> = expected
         .iter()
         .filter(|k| !images.contains_key(k))
         .map(|k| k.as_str())
         .collect();
     if !missing.is_empty() {
         return Err(ApiError::BadRequest(format!(
-            "Faltan imágenes: {}. Un apoyo lleva front, back, live_photo y signature.",
-            missing.join(", ")
+            "Faltan imágenes: {}. Este apoyo lleva {}.",
+            missing.join(", "),
+            kind_list(expected)
         )));
     }
     if !valid_client_id(&fields.client_id) {
@@ -349,7 +360,7 @@ pub async fn create_support(
             "Envíe el apoyo como multipart/form-data: una parte «support» (JSON) y las imágenes front, back, live_photo y signature.".into(),
         )
     })?;
-    let parsed = parse(multipart).await?;
+    let parsed = parse(multipart, &ImageKind::ALL).await?;
 
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let resend = state
@@ -449,7 +460,7 @@ pub async fn get_receipt(
             .store
             .collector_assignment(auth.user.id)
             .await?
-            .is_some_and(|c| c.collector_id == receipt.collector_id);
+            .is_some_and(|c| Some(c.collector_id) == receipt.collector_id);
     if !auth
         .principal
         .can_read_collector_work(receipt.aspirant_id, is_sender)
@@ -483,7 +494,10 @@ pub struct SupportListEntry {
     /// `<process id>-<sequence, 8 digits>`.
     pub folio: String,
     pub received_at: String,
-    pub collector_id: i64,
+    /// Null for a paper support (captured by OPL staff).
+    pub collector_id: Option<i64>,
+    /// Captured on paper (régimen de excepción).
+    pub paper: bool,
     /// `RollOutcome` code; null while pending.
     pub outcome: Option<String>,
     /// The outcome in Spanish; null while pending.
@@ -543,6 +557,7 @@ fn list_entry(item: SupportListItem, masked: bool) -> SupportListEntry {
         folio: item.folio,
         received_at: item.received_at,
         collector_id: item.collector_id,
+        paper: item.paper,
         outcome_label: item
             .outcome
             .as_deref()

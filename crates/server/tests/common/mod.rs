@@ -971,6 +971,39 @@ impl TestApp {
         fields: &Value,
         parts: Vec<(&'static str, Vec<u8>, &'static str)>,
     ) -> Reply {
+        self.send_multipart("/api/v1/supports", auth, fields, parts)
+            .await
+    }
+
+    /// A paper support for `aspirant_id` (OPL staff): `fields` without `location`, and the
+    /// `front`, `back` and `signature` images.
+    pub async fn send_paper_support(&self, auth: &Auth, aspirant_id: i64, fields: &Value) -> Reply {
+        let mut fields = fields.clone();
+        if let Some(object) = fields.as_object_mut() {
+            object.remove("location");
+        }
+        let parts = support_images(3)
+            .into_iter()
+            .filter(|(name, ..)| *name != "live_photo")
+            .collect();
+        self.send_multipart(
+            &format!("/api/v1/aspirants/{aspirant_id}/paper-supports"),
+            auth,
+            &fields,
+            parts,
+        )
+        .await
+    }
+
+    /// `POST path` as multipart: the `support` part (JSON text, unless `fields` is a
+    /// string, sent as is) and the given parts.
+    pub async fn send_multipart(
+        &self,
+        path: &str,
+        auth: &Auth,
+        fields: &Value,
+        parts: Vec<(&'static str, Vec<u8>, &'static str)>,
+    ) -> Reply {
         let text = match fields {
             Value::String(raw) => raw.clone(),
             other => other.to_string(),
@@ -990,7 +1023,7 @@ impl TestApp {
                     .unwrap(),
             );
         }
-        let mut builder = self.http.post(self.url("/api/v1/supports")).multipart(form);
+        let mut builder = self.http.post(self.url(path)).multipart(form);
         match auth {
             Auth::None => {}
             Auth::Bearer(token) => builder = builder.bearer_auth(token),
@@ -1004,8 +1037,8 @@ impl TestApp {
         let response = builder
             .send()
             .await
-            .unwrap_or_else(|e| panic!("POST /api/v1/supports: {e}"));
-        reply("POST /api/v1/supports".into(), response).await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        reply(format!("POST {path}"), response).await
     }
 
     /// Moves a process's collection period around today (UTC−6), directly in the database:

@@ -1,0 +1,231 @@
+//! Paper supports (régimen de excepción, DOMAIN §8): cédulas the aspirant hands to the
+//! OPL, captured by OPL staff with a copy of the credential (front and back) and the
+//! signed cédula (`signature`); no live photo. They take the same reception order and
+//! verification as electronic supports, marked `paper`, with no collector. Paper is
+//! typed by staff at a desk, a few per minute: one plain transaction per support.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use sqlx::{Connection, Row};
+
+use crate::audit::{self, Actor};
+use crate::error::{Conflict, RuleViolation};
+use crate::supports::{Acceptance, ImageKind, NewImage, folio};
+use crate::verification::db;
+use crate::{BlobStore, Store, StoreError, clock, sha256_hex};
+
+/// The images of a paper support, in order.
+pub const PAPER_IMAGE_KINDS: [ImageKind; 3] =
+    [ImageKind::Front, ImageKind::Back, ImageKind::Signature];
+
+/// A paper cédula as captured by OPL staff (already validated by the caller).
+#[derive(Clone, Debug)]
+pub struct NewPaperSupport {
+    /// The staff member capturing it.
+    pub staff_user_id: i64,
+    pub aspirant_id: i64,
+    pub client_id: String,
+    /// When the citizen signed the cédula, RFC 3339 UTC.
+    pub captured_at: String,
+    /// The credential fields as typed from the copy.
+    pub credential: Value,
+    /// Codes of the checks that failed when typed.
+    pub precheck: Value,
+    /// One of each of [`PAPER_IMAGE_KINDS`].
+    pub images: Vec<NewImage>,
+}
+
+fn content_sha256(new: &NewPaperSupport, hashes: &[(ImageKind, String)]) -> String {
+    let canonical = json!({
+        "aspirant_id": new.aspirant_id,
+        "captured_at": new.captured_at,
+        "credential": new.credential,
+        "precheck": new.precheck,
+        "images": hashes.iter().map(|(k, s)| json!([k.as_str(), s])).collect::<Vec<_>>(),
+    });
+    sha256_hex(canonical.to_string().as_bytes())
+}
+
+async fn existing(
+    executor: impl sqlx::SqliteExecutor<'_>,
+    staff_user_id: i64,
+    client_id: &str,
+) -> Result<Option<(i64, String)>, StoreError> {
+    sqlx::query_as(
+        "SELECT id, content_sha256 FROM supports WHERE collector_id IS NULL \
+         AND captured_by_user_id = ? AND client_id = ?",
+    )
+    .bind(staff_user_id)
+    .bind(client_id)
+    .fetch_optional(executor)
+    .await
+    .map_err(db)
+}
+
+impl Store {
+    /// Accepts a paper support durably, like [`Store::accept_support`]: images first,
+    /// then the support, its images, its verification job and the audit entry in one
+    /// transaction committed with `synchronous = FULL`. A resend with the same client id
+    /// and content (by the same staff member) answers the first receipt.
+    pub async fn accept_paper_support(
+        &self,
+        actor: &Actor,
+        blobs: Arc<dyn BlobStore>,
+        new: NewPaperSupport,
+    ) -> Result<Acceptance, StoreError> {
+        let mut images = new.images.clone();
+        images.sort_by_key(|i| i.kind);
+        if images.iter().map(|i| i.kind).collect::<Vec<_>>() != PAPER_IMAGE_KINDS {
+            return Err(StoreError::Rule(RuleViolation::SupportImagesIncomplete));
+        }
+        let hashes: Vec<(ImageKind, String)> = images
+            .iter()
+            .map(|i| (i.kind, sha256_hex(&i.bytes)))
+            .collect();
+        let content = content_sha256(&new, &hashes);
+        if let Some(found) = existing(&self.pool, new.staff_user_id, &new.client_id).await? {
+            return self.paper_repeated(found, &content, &new.client_id).await;
+        }
+        let aspirant = sqlx::query("SELECT process_id, office_id FROM aspirants WHERE id = ?")
+            .bind(new.aspirant_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .ok_or(StoreError::NotFound("aspirant"))?;
+        let process_id: i64 = aspirant.try_get("process_id").map_err(db)?;
+        let office_id: i64 = aspirant.try_get("office_id").map_err(db)?;
+
+        let to_write: Vec<Vec<u8>> = images.iter().map(|i| i.bytes.clone()).collect();
+        let keys = tokio::task::spawn_blocking(move || {
+            to_write
+                .iter()
+                .map(|bytes| blobs.put(bytes))
+                .collect::<std::io::Result<Vec<String>>>()
+        })
+        .await
+        .map_err(|e| StoreError::Blob(std::io::Error::other(e.to_string())))?
+        .map_err(StoreError::Blob)?;
+
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        sqlx::query("PRAGMA synchronous = FULL")
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+        let result: Result<Result<i64, (i64, String)>, StoreError> = async {
+            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+            if let Some(found) = existing(&mut *tx, new.staff_user_id, &new.client_id).await? {
+                return Ok(Err(found));
+            }
+            let sequence: i64 = sqlx::query_scalar(
+                "INSERT INTO process_sequences (process_id, last) VALUES (?, 1) \
+                 ON CONFLICT (process_id) DO UPDATE SET last = last + 1 RETURNING last",
+            )
+            .bind(process_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            let received_at = clock::now();
+            let support_id: i64 = sqlx::query_scalar(
+                "INSERT INTO supports (process_id, aspirant_id, office_id, collector_id, captured_by_user_id, \
+                 client_id, sequence, paper, captured_at, received_at, credential_json, precheck_json, \
+                 content_sha256, status) VALUES (?, ?, ?, NULL, ?, ?, ?, 1, ?, ?, ?, ?, ?, 'received') RETURNING id",
+            )
+            .bind(process_id)
+            .bind(new.aspirant_id)
+            .bind(office_id)
+            .bind(new.staff_user_id)
+            .bind(&new.client_id)
+            .bind(sequence)
+            .bind(&new.captured_at)
+            .bind(&received_at)
+            .bind(new.credential.to_string())
+            .bind(new.precheck.to_string())
+            .bind(&content)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            for ((image, (_, sha256)), key) in images.iter().zip(&hashes).zip(&keys) {
+                sqlx::query(
+                    "INSERT INTO support_images (support_id, kind, content_type, bytes, width, height, sha256, object_key) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(support_id)
+                .bind(image.kind.as_str())
+                .bind(image.content_type)
+                .bind(i64::try_from(image.bytes.len()).unwrap_or(i64::MAX))
+                .bind(i64::from(image.width))
+                .bind(i64::from(image.height))
+                .bind(sha256)
+                .bind(key)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            }
+            sqlx::query(
+                "INSERT INTO verification_jobs (support_id, status, attempts, enqueued_at, updated_at) \
+                 VALUES (?, 'pending', 0, ?, ?)",
+            )
+            .bind(support_id)
+            .bind(&received_at)
+            .bind(&received_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            audit::append(
+                &mut tx,
+                actor,
+                "support.paper.receive",
+                "support",
+                support_id,
+                None,
+                Some(json!({
+                    "process_id": process_id, "aspirant_id": new.aspirant_id,
+                    "captured_by_user_id": new.staff_user_id, "client_id": new.client_id,
+                    "sequence": sequence, "folio": folio(process_id, sequence),
+                    "content_sha256": content,
+                    "images": hashes.iter().map(|(k, s)| json!({"kind": k.as_str(), "sha256": s})).collect::<Vec<_>>(),
+                })),
+            )
+            .await?;
+            tx.commit().await.map_err(db)?;
+            Ok(Ok(support_id))
+        }
+        .await;
+        if sqlx::query("PRAGMA synchronous = NORMAL")
+            .execute(&mut *conn)
+            .await
+            .is_err()
+        {
+            conn.detach();
+        } else {
+            drop(conn);
+        }
+        match result? {
+            Ok(support_id) => Ok(Acceptance::Accepted(
+                self.support_receipt(support_id)
+                    .await?
+                    .ok_or(StoreError::NotFound("support"))?,
+            )),
+            Err(found) => self.paper_repeated(found, &content, &new.client_id).await,
+        }
+    }
+
+    async fn paper_repeated(
+        &self,
+        (support_id, stored): (i64, String),
+        content: &str,
+        client_id: &str,
+    ) -> Result<Acceptance, StoreError> {
+        if stored != content {
+            return Err(StoreError::Conflict(Conflict::SupportClientIdReused(
+                client_id.to_owned(),
+            )));
+        }
+        Ok(Acceptance::Repeated(
+            self.support_receipt(support_id)
+                .await?
+                .ok_or(StoreError::NotFound("support"))?,
+        ))
+    }
+}
