@@ -112,6 +112,8 @@ fn label_es(what: &str) -> &'static str {
         "user" => "el usuario",
         "roll snapshot" => "el corte de la Lista Nominal",
         "support" => "el apoyo",
+        "image" => "la imagen",
+        "job" => "un trabajo de verificación fallido con ese número",
         "route" => "la dirección solicitada",
         _ => "el recurso",
     }

@@ -175,6 +175,8 @@ const TABLE: &[Row] = &[
     row("GET", "/api/v1/aspirants/{id}/progress", "/api/v1/aspirants/{aspirant}/progress", Body::None, with_ids(401, 200, 200, 200, 403, 404, 404)),
     row("PUT", "/api/v1/processes/{id}/roll-snapshot", "/api/v1/processes/{process}/roll-snapshot", Body::RollSnapshot, with_ids(401, 202, 403, 403, 403, 403, 403)),
     row("GET", "/api/v1/processes/{id}/reverifications", "/api/v1/processes/{process}/reverifications", Body::None, with_ids(401, 200, 200, 403, 403, 403, 403)),
+    row("GET", "/api/v1/verification/jobs", "/api/v1/verification/jobs", Body::None, plain(401, 200, 403, 403, 403)),
+    row("POST", "/api/v1/verification/jobs/{id}/retry", "/api/v1/verification/jobs/{job}/retry", Body::None, with_ids(401, 404, 403, 403, 403, 403, 403)),
     row("POST", "/api/v1/users", "/api/v1/users", Body::Staff, plain(401, 201, 403, 403, 403)),
     row("GET", "/api/v1/users", "/api/v1/users", Body::None, plain(401, 200, 403, 403, 403)),
     row("GET", "/api/v1/roll/snapshots", "/api/v1/roll/snapshots", Body::None, plain(401, 200, 200, 403, 403)),
@@ -269,6 +271,8 @@ fn target(template: &str, ids: &Ids) -> String {
         .replace("{collector2}", &ids.collector2.to_string())
         .replace("{collector}", &ids.collector.to_string())
         .replace("{support}", &ids.support.to_string())
+        // No job has failed in this world: the administrator is told there is none.
+        .replace("{job}", "999999")
 }
 
 fn error_code(status: u16) -> &'static str {

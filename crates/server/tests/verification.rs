@@ -235,5 +235,47 @@ async fn verification_jobs_survive_a_restart() {
     assert!(error.contains("credential"), "{error}");
     let body = receipt(&app, &world, broken).await;
     assert!(body["outcome"].is_null() && body["verified_at"].is_null());
+
+    // The administrator sees the failed job with its error, fixes the cause and retries it.
+    let admin = world.admin.session.bearer();
+    let jobs = app
+        .get("/api/v1/verification/jobs?status=failed", &admin)
+        .await
+        .expect(200)
+        .body;
+    let jobs = jobs.as_array().unwrap();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0]["support_id"], broken);
+    assert!(
+        jobs[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("credential")
+    );
+    let job = jobs[0]["id"].as_i64().unwrap();
+    app.get("/api/v1/verification/jobs?status=lost", &admin)
+        .await
+        .expect_error(400, "bad_request");
+    app.execute_sql(&format!(
+        "UPDATE supports SET credential_json = (SELECT credential_json FROM supports WHERE id = {valid}) \
+         WHERE id = {broken}"
+    ))
+    .await;
+    app.post_empty(&format!("/api/v1/verification/jobs/{job}/retry"), &admin)
+        .await
+        .expect(204);
+    // Only a failed job can be retried.
+    app.post_empty(&format!("/api/v1/verification/jobs/{job}/retry"), &admin)
+        .await
+        .expect_error(404, "not_found");
+    app.all_verified().await;
+    let body = receipt(&app, &world, broken).await;
+    assert!(body["outcome"].is_string(), "{body}");
+    let audit = app
+        .get("/api/v1/audit?action=verification_job.retry", &admin)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(audit.as_array().map(Vec::len), Some(1));
     app.stop().await.unwrap();
 }

@@ -41,7 +41,7 @@ pub use supports::{
     Acceptance, CollectorAssignment, ImageKind, NewImage, NewSupport, OutcomeFilter, Receipt,
     StoredImage, SupportListItem, folio,
 };
-pub use verification::{OutcomeChange, SupportOutcome, VerificationJob};
+pub use verification::{JobStatus, OutcomeChange, SupportOutcome, VerificationJob};
 
 /// The file name of the embedded database inside the data directory.
 pub const SQLITE_FILE: &str = "apoyo.sqlite3";

@@ -488,3 +488,87 @@ impl Store {
             .collect())
     }
 }
+
+/// id, support_id, status, attempts, enqueued_at, updated_at, last_error.
+type JobRow = (i64, i64, String, i64, String, String, Option<String>);
+
+/// A verification job as operators see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobStatus {
+    pub id: i64,
+    pub support_id: i64,
+    /// `pending`, `running`, `done` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub enqueued_at: String,
+    pub updated_at: String,
+    pub last_error: Option<String>,
+}
+
+impl Store {
+    /// Verification jobs in one status, oldest first, after `after_id` (keyset paging).
+    pub async fn verification_jobs(
+        &self,
+        status: &str,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<JobStatus>, StoreError> {
+        let rows: Vec<JobRow> = sqlx::query_as(
+            "SELECT id, support_id, status, attempts, enqueued_at, updated_at, last_error \
+             FROM verification_jobs WHERE status = ? AND id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(status)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, support_id, status, attempts, enqueued_at, updated_at, last_error)| {
+                    JobStatus {
+                        id,
+                        support_id,
+                        status,
+                        attempts,
+                        enqueued_at,
+                        updated_at,
+                        last_error,
+                    }
+                },
+            )
+            .collect())
+    }
+
+    /// Puts a `failed` job back to `pending` with its attempts reset (after an operator
+    /// fixed the cause), recorded in the audit log. `NotFound` unless the job is failed.
+    pub async fn retry_verification_job(
+        &self,
+        actor: &crate::Actor,
+        job_id: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let found: Option<(i64, Option<String>)> = sqlx::query_as(
+            "UPDATE verification_jobs SET status = 'pending', attempts = 0, updated_at = ? \
+             WHERE id = ? AND status = 'failed' RETURNING support_id, last_error",
+        )
+        .bind(clock::now())
+        .bind(job_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let (support_id, last_error) = found.ok_or(StoreError::NotFound("job"))?;
+        crate::audit::append(
+            &mut tx,
+            actor,
+            "verification_job.retry",
+            "verification_job",
+            job_id,
+            Some(serde_json::json!({ "status": "failed", "last_error": last_error })),
+            Some(serde_json::json!({ "status": "pending", "support_id": support_id })),
+        )
+        .await?;
+        tx.commit().await.map_err(db)
+    }
+}

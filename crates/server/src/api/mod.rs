@@ -33,6 +33,7 @@ use crate::state::AppState;
         supports::create_support, supports::get_receipt, supports::list_supports,
         support_view::get_support, support_view::get_support_image, paper::create_paper_support,
         progress::get_progress, progress::change_roll_snapshot, progress::list_reverifications,
+        progress::list_jobs, progress::retry_job,
     ),
     tags(
         (name = "session", description = "Login, logout, password"),
@@ -123,5 +124,10 @@ pub fn routes(max_support_bytes: usize) -> Router<AppState> {
         .route(
             "/api/v1/processes/{id}/reverifications",
             get(progress::list_reverifications),
+        )
+        .route("/api/v1/verification/jobs", get(progress::list_jobs))
+        .route(
+            "/api/v1/verification/jobs/{id}/retry",
+            post(progress::retry_job),
         )
 }

@@ -250,3 +250,87 @@ pub async fn list_reverifications(
     let runs = state.store.reverification_runs(process_id).await?;
     Ok(Json(runs.into_iter().map(Into::into).collect()))
 }
+
+/// Which jobs to list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JobQuery {
+    /// `failed` (default), `pending`, `running` or `done`.
+    pub status: Option<String>,
+    /// Only jobs with a greater id (the last id of the previous page).
+    pub after_id: Option<i64>,
+    /// 1–500, default 100.
+    pub limit: Option<i64>,
+}
+
+/// A verification job.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobView {
+    pub id: i64,
+    pub support_id: i64,
+    pub status: String,
+    pub attempts: i64,
+    pub enqueued_at: String,
+    pub updated_at: String,
+    /// The error of the last failed attempt (English, for operators).
+    pub last_error: Option<String>,
+}
+
+/// Verification jobs by status, oldest first (OPL administrator): the failed ones, with
+/// their last error, are what an operator looks at.
+#[utoipa::path(get, path = "/api/v1/verification/jobs", tag = "supports", params(JobQuery),
+    responses((status = 200, body = [JobView]), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_jobs(
+    State(state): State<AppState>,
+    auth: Auth,
+    axum::extract::Query(query): axum::extract::Query<JobQuery>,
+) -> ApiResult<Json<Vec<JobView>>> {
+    auth.require(&[Role::Admin])?;
+    let status = query.status.as_deref().unwrap_or("failed");
+    if !["pending", "running", "done", "failed"].contains(&status) {
+        return Err(ApiError::BadRequest(format!(
+            "El estado «{status}» no existe; use failed, pending, running o done."
+        )));
+    }
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::BadRequest(
+            "limit debe estar entre 1 y 500.".into(),
+        ));
+    }
+    let jobs = state
+        .store
+        .verification_jobs(status, query.after_id.unwrap_or(0), limit)
+        .await?;
+    Ok(Json(
+        jobs.into_iter()
+            .map(|j| JobView {
+                id: j.id,
+                support_id: j.support_id,
+                status: j.status,
+                attempts: j.attempts,
+                enqueued_at: j.enqueued_at,
+                updated_at: j.updated_at,
+                last_error: j.last_error,
+            })
+            .collect(),
+    ))
+}
+
+/// Puts a failed verification job back in the queue (OPL administrator), once the cause
+/// of its failures is fixed; recorded in the audit log.
+#[utoipa::path(post, path = "/api/v1/verification/jobs/{id}/retry", tag = "supports",
+    params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn retry_job(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(job_id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    auth.require(&[Role::Admin])?;
+    state
+        .store
+        .retry_verification_job(&auth.actor(), job_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
