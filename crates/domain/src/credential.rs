@@ -787,5 +787,76 @@ fn best_fields(c: &Captured) -> ReportFields {
     }
 }
 
+/// How the typed credential compares with the MRZ a reader took from a photo of the
+/// card's back (the server's cross-check for the Mesa de Control).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageAgreement {
+    /// Nothing typed contradicts the MRZ read from the image.
+    pub agrees: bool,
+    /// Each contradiction, with its Spanish message naming the fields.
+    pub differences: Vec<Check>,
+}
+
+/// Compares what was typed (`input`) with `read_mrz`, the three lines read from the
+/// image (whose check digits the caller has verified). A difference is a check that
+/// fails once the read MRZ stands in for the typed one but passes with no MRZ at all —
+/// so an inconsistency among the typed fields themselves is not blamed on the image —
+/// plus a typed MRZ that is not the one read.
+pub fn compare_with_read_mrz(
+    input: &CredentialInput,
+    read_mrz: &str,
+    reference: Date,
+) -> ImageAgreement {
+    let without = CredentialInput {
+        mrz: None,
+        ..input.clone()
+    };
+    let with_read = CredentialInput {
+        mrz: Some(read_mrz.to_owned()),
+        ..input.clone()
+    };
+    let failing_alone: Vec<CheckCode> = check_credential(&without, reference)
+        .checks
+        .into_iter()
+        .filter(|c| !c.ok)
+        .map(|c| c.code)
+        .collect();
+    let read_report = check_credential(&with_read, reference);
+    let mut differences: Vec<Check> = read_report
+        .checks
+        .into_iter()
+        .filter(|c| !c.ok && !failing_alone.contains(&c.code))
+        // The read MRZ's own syntax is the reader's business, not the collector's.
+        .filter(|c| !c.code.as_str().starts_with("mrz."))
+        .collect();
+    if let (Some(typed), Some(read)) = (
+        input.mrz.as_deref().and_then(normalized_mrz),
+        normalized_mrz(read_mrz),
+    ) {
+        if typed != read {
+            differences.push(Check {
+                code: CheckCode::MrzAgreement,
+                severity: CheckCode::MrzAgreement.severity(),
+                ok: false,
+                message: "La zona de lectura mecánica capturada no es la que se lee en la foto del reverso.".into(),
+            });
+        }
+    }
+    ImageAgreement {
+        agrees: differences.is_empty(),
+        differences,
+    }
+}
+
+/// The MRZ as three trimmed, upper-case lines (for comparing two captures of it).
+fn normalized_mrz(text: &str) -> Option<Vec<String>> {
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| l.trim().to_uppercase())
+        .filter(|l| !l.is_empty())
+        .collect();
+    (lines.len() == 3).then_some(lines)
+}
+
 #[cfg(test)]
 mod tests;

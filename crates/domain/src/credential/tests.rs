@@ -399,3 +399,92 @@ proptest! {
         let _ = check(&input);
     }
 }
+
+#[test]
+fn typed_data_agrees_with_the_mrz_read_from_its_own_card() {
+    let typed = full();
+    let agreement = compare_with_read_mrz(&typed, &MRZ.join("\n"), reference());
+    assert!(agreement.agrees, "{:?}", agreement.differences);
+    // Typed without the MRZ (a collector who skipped it): still agrees.
+    let without = CredentialInput {
+        mrz: None,
+        ..full()
+    };
+    assert!(compare_with_read_mrz(&without, &MRZ.join("\n"), reference()).agrees);
+}
+
+#[test]
+fn a_typed_cic_or_name_that_the_image_contradicts_is_a_difference() {
+    let typed = CredentialInput {
+        mrz: None,
+        cic: Some("123456788".into()),
+        ..full()
+    };
+    let agreement = compare_with_read_mrz(&typed, &MRZ.join("\n"), reference());
+    assert!(!agreement.agrees);
+    let codes: Vec<&str> = agreement
+        .differences
+        .iter()
+        .map(|c| c.code.as_str())
+        .collect();
+    assert_eq!(codes, ["credential.mrz_agreement"]);
+    assert!(
+        agreement.differences[0].message.contains("CIC"),
+        "{:?}",
+        agreement.differences
+    );
+
+    let renamed = CredentialInput {
+        mrz: None,
+        given_names: Some("Juana".into()),
+        ..full()
+    };
+    let agreement = compare_with_read_mrz(&renamed, &MRZ.join("\n"), reference());
+    let codes: Vec<&str> = agreement
+        .differences
+        .iter()
+        .map(|c| c.code.as_str())
+        .collect();
+    assert!(codes.contains(&"credential.names_match_mrz"), "{codes:?}");
+}
+
+#[test]
+fn a_typed_mrz_other_than_the_one_read_is_a_difference() {
+    let mut other = MRZ.map(str::to_owned);
+    // Line 3 holds the names, outside every check digit: a typo there changes nothing else.
+    other[2] = other[2].replacen('<', "A", 1);
+    let typed = CredentialInput {
+        mrz: Some(other.join("\n")),
+        ..full()
+    };
+    let agreement = compare_with_read_mrz(&typed, &MRZ.join("\n"), reference());
+    assert!(!agreement.agrees);
+    assert!(
+        agreement
+            .differences
+            .iter()
+            .any(|c| c.message.contains("foto del reverso"))
+    );
+}
+
+#[test]
+fn inconsistencies_among_typed_fields_are_not_blamed_on_the_image() {
+    // The clave's birth date disagrees with the typed one whatever the image says.
+    let typed = CredentialInput {
+        mrz: None,
+        birth_date: Some("1985-01-02".into()),
+        ..full()
+    };
+    let alone: Vec<&str> = failed(&check(&typed));
+    assert!(
+        alone.contains(&"credential.birth_date_consistent"),
+        "{alone:?}"
+    );
+    let agreement = compare_with_read_mrz(&typed, &MRZ.join("\n"), reference());
+    assert!(
+        agreement
+            .differences
+            .iter()
+            .all(|c| c.code.as_str() != "credential.birth_date_consistent")
+    );
+}
