@@ -1,0 +1,426 @@
+//! Finding the MRZ: dark character-sized blobs, straight lines of them, three
+//! parallel lines at the TD1 spacing, and a cell grid fitted to the blobs.
+
+use crate::geometry::Homography;
+use crate::gray::Gray;
+use crate::layout::LINE_LENGTH;
+use crate::templates::{CAP_RATIO, LINE_RATIO};
+
+/// Detection runs on an image about this wide (block-averaged down).
+const WORK_WIDTH: usize = 640;
+/// Candidate grids returned, best first.
+const MAX_CANDIDATES: usize = 3;
+
+#[derive(Clone, Copy, Debug)]
+struct Blob {
+    cx: f64,
+    cy: f64,
+    w: f64,
+    h: f64,
+}
+
+#[derive(Clone, Debug)]
+struct Line {
+    /// Unit direction (left to right) and normal (pointing down).
+    dir: (f64, f64),
+    normal: (f64, f64),
+    /// Offset along the normal of the line through the blob centres.
+    offset: f64,
+    /// Member blobs sorted along `dir`.
+    members: Vec<usize>,
+    /// Capital height estimate (upper quartile of member heights).
+    cap: f64,
+    t_min: f64,
+    t_max: f64,
+}
+
+/// Candidate cell grids (column, line) → full-resolution pixels, best first.
+pub(crate) fn find_mrz(gray: &Gray) -> Vec<Homography> {
+    let factor = (gray.w / WORK_WIDTH).max(1);
+    let mut work = gray.downscale(factor);
+    if factor == 1 {
+        // Full-resolution noise would break strokes into specks.
+        let smooth = work.box_mean(1);
+        work.data = smooth;
+    }
+    let blobs = blobs(&work);
+    let lines = lines(&blobs);
+    let mut triples = triples(&lines);
+    triples.truncate(MAX_CANDIDATES);
+    let scale = factor as f64;
+    triples
+        .iter()
+        .filter_map(|t| grid(&blobs, &lines, t, scale))
+        .collect()
+}
+
+/// Dark blobs (locally adaptive threshold, 8-connected components) of plausible character size.
+fn blobs(work: &Gray) -> Vec<Blob> {
+    let (w, h) = (work.w, work.h);
+    let (mean, std) = work.box_mean_std(12);
+    let dark: Vec<bool> = (0..w * h)
+        .map(|i| work.data[i] < mean[i] - (0.5 * std[i]).max(6.0))
+        .collect();
+    let mut label = vec![u32::MAX; w * h];
+    let mut stack = Vec::new();
+    let mut out = Vec::new();
+    let max_h = (h as f64 * 0.08).max(8.0);
+    for start in 0..w * h {
+        if !dark[start] || label[start] != u32::MAX {
+            continue;
+        }
+        let id = out.len() as u32;
+        label[start] = id;
+        stack.push(start);
+        let (mut x0, mut x1, mut y0, mut y1) = (usize::MAX, 0, usize::MAX, 0);
+        let mut area = 0usize;
+        while let Some(p) = stack.pop() {
+            let (x, y) = (p % w, p / w);
+            area += 1;
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+            for dy in -1i64..=1 {
+                for dx in -1i64..=1 {
+                    let (nx, ny) = (x as i64 + dx, y as i64 + dy);
+                    if nx < 0 || ny < 0 || nx >= w as i64 || ny >= h as i64 {
+                        continue;
+                    }
+                    let q = ny as usize * w + nx as usize;
+                    if dark[q] && label[q] == u32::MAX {
+                        label[q] = id;
+                        stack.push(q);
+                    }
+                }
+            }
+        }
+        let bw = (x1 - x0 + 1) as f64;
+        let bh = (y1 - y0 + 1) as f64;
+        // Every component gets an id (labels must stay unique); only plausible ones are kept.
+        let plausible = bh >= 3.0 && bh <= max_h && bw <= 4.0 * bh + 2.0 && area >= 4;
+        out.push((
+            plausible,
+            Blob {
+                cx: (x0 + x1 + 1) as f64 / 2.0,
+                cy: (y0 + y1 + 1) as f64 / 2.0,
+                w: bw,
+                h: bh,
+            },
+        ));
+    }
+    out.into_iter().filter(|(ok, _)| *ok).map(|(_, b)| b).collect()
+}
+
+/// Straight lines of similar blobs, greedily, longest first.
+fn lines(blobs: &[Blob]) -> Vec<Line> {
+    let mut order: Vec<usize> = (0..blobs.len()).collect();
+    order.sort_by(|&a, &b| blobs[a].cx.total_cmp(&blobs[b].cx));
+    // Hypotheses: each blob with its nearest plausible right-hand neighbours.
+    let max_slope = 40f64.to_radians().tan();
+    let mut hypotheses = Vec::new();
+    for (oi, &i) in order.iter().enumerate() {
+        let a = blobs[i];
+        let mut near: Vec<(f64, usize)> = Vec::new();
+        for &j in &order[oi + 1..] {
+            let b = blobs[j];
+            let reach = 3.0 * a.h.max(b.h);
+            if b.cx - a.cx > reach {
+                break;
+            }
+            let (dx, dy) = (b.cx - a.cx, b.cy - a.cy);
+            if dx <= 0.0 || dy.abs() > max_slope * dx {
+                continue;
+            }
+            let ratio = a.h / b.h;
+            if !(0.5..=2.0).contains(&ratio) {
+                continue;
+            }
+            near.push((dx.hypot(dy), j));
+        }
+        near.sort_by(|x, y| x.0.total_cmp(&y.0));
+        for &(_, j) in near.iter().take(2) {
+            hypotheses.push((i, j));
+        }
+    }
+    let mut scored: Vec<(usize, Line)> = hypotheses
+        .iter()
+        .filter_map(|&(i, j)| {
+            let (a, b) = (blobs[i], blobs[j]);
+            let line = line_through(blobs, (a.cx, a.cy), (b.cx - a.cx, b.cy - a.cy), a.h.max(b.h), i)?;
+            let line = refit(blobs, &line, i)?;
+            Some((line.members.len(), line))
+        })
+        .filter(|(n, _)| *n >= 6)
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut used = vec![false; blobs.len()];
+    let mut out: Vec<Line> = Vec::new();
+    for (_, line) in scored {
+        let fresh: Vec<usize> = line.members.iter().copied().filter(|&m| !used[m]).collect();
+        if fresh.len() * 10 < line.members.len() * 8 {
+            continue;
+        }
+        for &m in &line.members {
+            used[m] = true;
+        }
+        out.push(line);
+        if out.len() >= 40 {
+            break;
+        }
+    }
+    out
+}
+
+/// Blobs near the line through `p` along `d`, of a height compatible with `h`,
+/// in the contiguous run (no gap over 3 heights) that holds `seed`.
+fn line_through(
+    blobs: &[Blob],
+    p: (f64, f64),
+    d: (f64, f64),
+    h: f64,
+    seed: usize,
+) -> Option<Line> {
+    let len = d.0.hypot(d.1);
+    if len < 1e-9 {
+        return None;
+    }
+    let dir = (d.0 / len, d.1 / len);
+    let normal = (-dir.1, dir.0);
+    let mut near: Vec<(f64, usize)> = blobs
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| {
+            let off = (b.cx - p.0) * normal.0 + (b.cy - p.1) * normal.1;
+            off.abs() < 0.3 * h && b.h > 0.3 * h && b.h < 1.5 * h
+        })
+        .map(|(k, b)| ((b.cx - p.0) * dir.0 + (b.cy - p.1) * dir.1, k))
+        .collect();
+    near.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let at = near.iter().position(|&(_, k)| k == seed)?;
+    let gap = 3.0 * h;
+    let mut lo = at;
+    while lo > 0 && near[lo].0 - near[lo - 1].0 <= gap {
+        lo -= 1;
+    }
+    let mut hi = at;
+    while hi + 1 < near.len() && near[hi + 1].0 - near[hi].0 <= gap {
+        hi += 1;
+    }
+    let members: Vec<usize> = near[lo..=hi].iter().map(|&(_, k)| k).collect();
+    let mut heights: Vec<f64> = members.iter().map(|&k| blobs[k].h).collect();
+    heights.sort_by(f64::total_cmp);
+    let cap = heights[(heights.len() * 3) / 4];
+    Some(Line {
+        dir,
+        normal,
+        offset: p.0 * normal.0 + p.1 * normal.1,
+        t_min: near[lo].0,
+        t_max: near[hi].0,
+        members,
+        cap,
+    })
+}
+
+/// Least-squares line through the full-height members, then the members again.
+fn refit(blobs: &[Blob], line: &Line, seed: usize) -> Option<Line> {
+    let tall: Vec<&Blob> = line
+        .members
+        .iter()
+        .map(|&k| &blobs[k])
+        .filter(|b| b.h >= 0.75 * line.cap)
+        .collect();
+    if tall.len() < 3 {
+        return Some(line.clone());
+    }
+    let n = tall.len() as f64;
+    let mx = tall.iter().map(|b| b.cx).sum::<f64>() / n;
+    let my = tall.iter().map(|b| b.cy).sum::<f64>() / n;
+    let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+    for b in &tall {
+        let (dx, dy) = (b.cx - mx, b.cy - my);
+        sxx += dx * dx;
+        sxy += dx * dy;
+        syy += dy * dy;
+    }
+    let angle = 0.5 * (2.0 * sxy).atan2(sxx - syy);
+    let d = (angle.cos(), angle.sin());
+    let d = if d.0 < 0.0 { (-d.0, -d.1) } else { d };
+    let mut refined = line_through(blobs, (mx, my), d, line.cap, seed)
+        .or_else(|| Some(line.clone()))?;
+    if refined.members.len() < line.members.len() {
+        refined = line.clone();
+    }
+    Some(refined)
+}
+
+/// Three lines at the TD1 spacing, best (most blobs) first.
+fn triples(lines: &[Line]) -> Vec<[usize; 3]> {
+    let mut sorted: Vec<usize> = (0..lines.len()).collect();
+    let reference = lines.first().map_or((0.0, 1.0), |l| l.normal);
+    let key = |l: &Line| l.offset * (l.normal.0 * reference.0 + l.normal.1 * reference.1);
+    sorted.sort_by(|&a, &b| key(&lines[a]).total_cmp(&key(&lines[b])));
+    let compatible = |a: &Line, b: &Line| {
+        let cos = a.dir.0 * b.dir.0 + a.dir.1 * b.dir.1;
+        if cos < 10f64.to_radians().cos() {
+            return false;
+        }
+        let cap = a.cap.max(b.cap);
+        if a.cap.min(b.cap) < 0.6 * cap {
+            return false;
+        }
+        // Distance between the lines, measured from the middle of `a`.
+        let tm = (a.t_min + a.t_max) / 2.0;
+        let pa = (
+            a.offset * a.normal.0 + tm * a.dir.0,
+            a.offset * a.normal.1 + tm * a.dir.1,
+        );
+        let dist = (pa.0 * b.normal.0 + pa.1 * b.normal.1 - b.offset).abs();
+        let expected = cap * LINE_RATIO / CAP_RATIO;
+        if dist < 0.7 * expected || dist > 1.4 * expected {
+            return false;
+        }
+        // Overlapping along the lines.
+        let (b0, b1) = project_range(b, a);
+        b0.max(a.t_min) < b1.min(a.t_max)
+    };
+    let mut out: Vec<(usize, [usize; 3])> = Vec::new();
+    for (ia, &a) in sorted.iter().enumerate() {
+        for (ib, &b) in sorted.iter().enumerate().skip(ia + 1) {
+            if !compatible(&lines[a], &lines[b]) {
+                continue;
+            }
+            for &c in sorted.iter().skip(ib + 1) {
+                if !compatible(&lines[b], &lines[c]) {
+                    continue;
+                }
+                let count = lines[a].members.len() + lines[b].members.len() + lines[c].members.len();
+                out.push((count, [a, b, c]));
+            }
+        }
+    }
+    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.into_iter().filter(|(n, _)| *n >= 40).map(|(_, t)| t).collect()
+}
+
+/// `b`'s extent in `a`'s coordinate along the line.
+fn project_range(b: &Line, a: &Line) -> (f64, f64) {
+    let point = |t: f64| {
+        (
+            b.offset * b.normal.0 + t * b.dir.0,
+            b.offset * b.normal.1 + t * b.dir.1,
+        )
+    };
+    let along = |p: (f64, f64)| p.0 * a.dir.0 + p.1 * a.dir.1;
+    let (x, y) = (along(point(b.t_min)), along(point(b.t_max)));
+    (x.min(y), x.max(y))
+}
+
+/// Column of every member of a line: walks along it at the local pitch, with
+/// blobs wider than a character counted as several (merged by blur).
+fn columns(blobs: &[Blob], line: &Line) -> Vec<(usize, f64, usize)> {
+    let pitch0 = line.cap / CAP_RATIO;
+    let t = |k: usize| {
+        let b = &blobs[k];
+        b.cx * line.dir.0 + b.cy * line.dir.1
+    };
+    let width = |k: usize| {
+        let b = &blobs[k];
+        // Extent along the line of the bounding box.
+        b.w * line.dir.0.abs() + b.h * line.dir.1.abs()
+    };
+    let mut out = Vec::new();
+    let mut pitch = pitch0;
+    let mut previous: Option<(f64, f64)> = None; // (t, centre column)
+    for &k in &line.members {
+        let wk = width(k);
+        let cells = if wk > 1.35 * pitch { ((wk / pitch) + 0.2).round().max(2.0) } else { 1.0 };
+        let centre = match previous {
+            None => (cells - 1.0) / 2.0,
+            Some((pt, pc)) => {
+                let step = (t(k) - pt) / pitch;
+                let start = (pc + step - (cells - 1.0) / 2.0).round();
+                let centre = start + (cells - 1.0) / 2.0;
+                if cells == 1.0 && (centre - pc - 1.0).abs() < 1e-9 {
+                    pitch = 0.7 * pitch + 0.3 * (t(k) - pt);
+                }
+                centre
+            }
+        };
+        previous = Some((t(k), centre));
+        out.push((k, centre, cells as usize));
+    }
+    out
+}
+
+/// Fits the cell grid to a triple of lines, trying the column offsets that
+/// missing or extra blobs at the ends allow; the offsets with the smallest
+/// residual win.
+fn grid(blobs: &[Blob], lines: &[Line], triple: &[usize; 3], scale: f64) -> Option<Homography> {
+    let per_line: Vec<Vec<(usize, f64, usize)>> =
+        triple.iter().map(|&l| columns(blobs, &lines[l])).collect();
+    let last = LINE_LENGTH as f64 - 1.0;
+    let ranges: Vec<Vec<f64>> = per_line
+        .iter()
+        .map(|cols| {
+            let first = cols.first().map_or(0.0, |c| c.1 - (c.2 as f64 - 1.0) / 2.0);
+            let end = cols.last().map_or(0.0, |c| c.1 + (c.2 as f64 - 1.0) / 2.0);
+            let span = end - first;
+            let slack = last - span;
+            if slack >= 0.0 {
+                (0..=(slack.round() as i64).min(6)).map(|o| o as f64).collect()
+            } else {
+                (0..=((-slack).round() as i64).min(6)).map(|o| -(o as f64)).collect()
+            }
+        })
+        .collect();
+    let pairs_for = |offsets: [f64; 3]| -> Vec<((f64, f64), (f64, f64))> {
+        let mut pairs = Vec::new();
+        for (r, cols) in per_line.iter().enumerate() {
+            for &(k, centre, cells) in cols {
+                let col = centre + offsets[r];
+                if cells != 1 || !(0.0..=last).contains(&col) {
+                    continue;
+                }
+                let b = &blobs[k];
+                if b.h < 0.75 * lines[triple[r]].cap {
+                    continue; // '<' and specks: their centres sit off the line's middle
+                }
+                pairs.push(((col, r as f64), (b.cx * scale, b.cy * scale)));
+            }
+        }
+        pairs
+    };
+    let mut best: Option<(f64, Homography)> = None;
+    for &o0 in &ranges[0] {
+        for &o1 in &ranges[1] {
+            for &o2 in &ranges[2] {
+                let pairs = pairs_for([o0, o1, o2]);
+                if pairs.len() < 12 {
+                    continue;
+                }
+                let Some(h) = Homography::fit(&pairs) else {
+                    continue;
+                };
+                let pitch = h.scale_x(14.5, 1.0);
+                let rms = (pairs
+                    .iter()
+                    .map(|(g, p)| {
+                        let q = h.apply(g.0, g.1);
+                        (q.0 - p.0).powi(2) + (q.1 - p.1).powi(2)
+                    })
+                    .sum::<f64>()
+                    / pairs.len() as f64)
+                    .sqrt()
+                    / pitch.max(1e-9);
+                // Prefer lines starting at their first blob when residuals tie.
+                let penalty = 0.01 * (o0.abs() + o1.abs() + o2.abs());
+                let score = rms + penalty;
+                if best.as_ref().is_none_or(|(s, _)| score < *s) {
+                    best = Some((score, h));
+                }
+            }
+        }
+    }
+    best.map(|(_, h)| h)
+}

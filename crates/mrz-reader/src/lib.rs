@@ -1,0 +1,138 @@
+//! Reads the machine-readable zone (ICAO 9303 TD1, INE layout) on the back of
+//! a credencial para votar from a photograph.
+//!
+//! The core does no I/O: it takes decoded pixels ([`ImageRef`]) and returns a
+//! [`Reading`]. Character templates are rendered at start-up from the OCR-B
+//! font embedded in the repository, so nothing is downloaded and the crate
+//! builds for `wasm32-unknown-unknown`. The method and its limits are in
+//! `docs/mrz-reader.md`.
+//!
+//! ```no_run
+//! use apoyo_mrz_reader::{ImageRef, PixelFormat, Reader};
+//! # fn pixels() -> (u32, u32, Vec<u8>) { (1, 1, vec![0]) }
+//! let (width, height, bytes) = pixels();
+//! let reader = Reader::new()?;
+//! let image = ImageRef::new(width, height, PixelFormat::Gray, &bytes)?;
+//! let reading = reader.read(&image)?;
+//! if reading.accepted {
+//!     println!("{}", reading.lines.join("\n"));
+//! }
+//! # Ok::<(), apoyo_mrz_reader::ReadError>(())
+//! ```
+
+mod classify;
+mod decode;
+mod detect;
+mod geometry;
+mod gray;
+mod layout;
+mod templates;
+
+use classify::Strips;
+use geometry::Homography;
+pub use gray::{ImageRef, PixelFormat};
+pub use layout::{LINES, LINE_LENGTH};
+
+/// Why an image could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The pixel buffer does not match the stated size and format.
+    #[error("the pixel buffer holds {actual} bytes; {width}×{height} in {format:?} needs {expected}")]
+    BufferSize {
+        width: u32,
+        height: u32,
+        format: PixelFormat,
+        expected: usize,
+        actual: usize,
+    },
+    /// Too small (or too large) to hold a readable MRZ.
+    #[error("the image is {width}×{height}; an MRZ can be read from 64×48 up to 8192×8192 pixels")]
+    Size { width: u32, height: u32 },
+    /// No three parallel lines of MRZ-sized characters were found.
+    #[error("no machine-readable zone was found in the image")]
+    NotFound,
+    /// The embedded font could not be used (a build defect, not an input problem).
+    #[error("the embedded OCR-B font is unusable: {0}")]
+    Font(String),
+}
+
+/// What the reader read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reading {
+    /// The three lines, 30 characters each, from the alphabet `0-9A-Z<`.
+    pub lines: [String; 3],
+    /// Per line, per character: how sure the reader is of that character (0–1).
+    pub char_confidence: [Vec<f32>; 3],
+    /// The least sure character's confidence (0–1).
+    pub confidence: f32,
+    /// The four check digits (CIC, birth date, expiry, composite) hold on `lines`.
+    pub checks_hold: bool,
+    /// `checks_hold`, and every character is sure enough to be used without a
+    /// person looking at it (line 3, the names, has no check digit).
+    pub accepted: bool,
+    /// Characters the check digits made the reader change from its first choice.
+    pub corrected: usize,
+}
+
+/// The reader: OCR-B templates rendered once, reused for every image.
+#[derive(Debug)]
+pub struct Reader {
+    templates: templates::Templates,
+}
+
+impl Reader {
+    /// Renders the character templates from the embedded OCR-B font (a few milliseconds).
+    pub fn new() -> Result<Self, ReadError> {
+        Ok(Reader {
+            templates: templates::Templates::render()?,
+        })
+    }
+
+    /// Finds the MRZ in `image`, reads it, and checks the reading.
+    pub fn read(&self, image: &ImageRef<'_>) -> Result<Reading, ReadError> {
+        let gray = gray::Gray::from_image(image)?;
+        let candidates = detect::find_mrz(&gray);
+        if candidates.is_empty() {
+            return Err(ReadError::NotFound);
+        }
+        let mut best: Option<(f32, Reading)> = None;
+        for candidate in candidates {
+            let Some((score, reading)) = self.read_at(&gray, &candidate) else {
+                continue;
+            };
+            let better = best.as_ref().is_none_or(|(s, r)| {
+                (reading.accepted, reading.checks_hold, score) > (r.accepted, r.checks_hold, *s)
+            });
+            if better {
+                best = Some((score, reading));
+            }
+            if best.as_ref().is_some_and(|(_, r)| r.accepted) {
+                break;
+            }
+        }
+        best.map(|(_, r)| r).ok_or(ReadError::NotFound)
+    }
+
+    /// Reads the MRZ where `h` (cell grid → image) puts it; with the mean match score.
+    fn read_at(&self, gray: &gray::Gray, h: &Homography) -> Option<(f32, Reading)> {
+        let mut h = *h;
+        let mut scores = None;
+        // Two passes: the second refits the grid on where the characters matched best.
+        for pass in 0..2 {
+            let strips = Strips::sample(gray, &h)?;
+            let cells = classify::classify(&strips, &self.templates);
+            if pass == 0 {
+                if let Some(refined) = classify::refine(&h, &cells) {
+                    h = refined;
+                    scores = Some(cells);
+                    continue;
+                }
+            }
+            scores = Some(cells);
+            break;
+        }
+        let cells = scores?;
+        let mean = cells.mean_score();
+        Some((mean, decode::decode(&cells)))
+    }
+}
