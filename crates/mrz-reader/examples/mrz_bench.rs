@@ -84,6 +84,7 @@ fn main() {
                 tally.wrong_checks_hold += usize::from(!exact && reading.checks_hold);
                 if verbose && !exact {
                     report_miss(&file, reading, &expected);
+                    print_grids(&reader, &image, &truth);
                 }
                 if verbose && exact && !reading.accepted {
                     println!("{file}: exact but not accepted (confidence {:.2})", reading.confidence);
@@ -93,6 +94,7 @@ fn main() {
                 tally.not_found += 1;
                 if verbose {
                     println!("{file}: {error}");
+                    print_grids(&reader, &image, &truth);
                 }
             }
         }
@@ -165,6 +167,28 @@ fn report_miss(file: &str, reading: &Reading, expected: &[String]) {
                 .collect();
             println!("  got  {got}\n  want {want}\n       {marks} conf {}", confs.join(" "));
         }
+    }
+}
+
+/// Candidate grids against the ground truth's cell centres.
+fn print_grids(reader: &Reader, image: &ImageRef<'_>, truth: &Value) {
+    let centre = |line: usize, first: bool| {
+        let q = &truth["mrz_lines"][line];
+        let (a, b) = if first { (0, 3) } else { (1, 2) };
+        let (x0, y0) = (q[a][0].as_f64().unwrap(), q[a][1].as_f64().unwrap());
+        let (x1, y1) = (q[b][0].as_f64().unwrap(), q[b][1].as_f64().unwrap());
+        let pitch = truth["mrz_width_px"].as_f64().unwrap() / 30.0;
+        let s = if first { 0.5 } else { -0.5 };
+        let (mx, my) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+        let (dx, dy) = (truth["mrz_band"][1][0].as_f64().unwrap() - truth["mrz_band"][0][0].as_f64().unwrap(),
+                        truth["mrz_band"][1][1].as_f64().unwrap() - truth["mrz_band"][0][1].as_f64().unwrap());
+        let len = dx.hypot(dy);
+        (mx + s * pitch * dx / len, my + s * pitch * dy / len)
+    };
+    let want = [centre(0, true), centre(0, false), centre(2, true)];
+    println!("  truth grid {:?}", want.map(|p| (p.0.round(), p.1.round())));
+    for g in reader.debug_grids(image).unwrap_or_default() {
+        println!("  found grid {:?}", g.map(|p| (p.0.round(), p.1.round())));
     }
 }
 

@@ -1,6 +1,6 @@
 //! Rectified line strips and per-cell template matching.
 
-use crate::geometry::Homography;
+use crate::geometry::{Grid, Homography};
 use crate::gray::Gray;
 use crate::layout::{CELLS, LINE_LENGTH, LINES, allowed};
 use crate::templates::{
@@ -9,20 +9,28 @@ use crate::templates::{
 
 /// Pixels a character may sit off its grid position, either way, in each direction.
 const SHIFT: usize = 3;
-const MARGIN_CELLS: usize = 1;
-const STRIP_W: usize = (LINE_LENGTH + 2 * MARGIN_CELLS) * PITCH;
+/// Columns sampled beyond each end of a line on the first pass: room to
+/// re-align lines whose detected blobs missed characters at the ends or ran
+/// on into a patterned table.
+pub(crate) const WIDE_MARGIN: usize = 16;
+/// On the second pass the grid is known to within a fraction of a column.
+pub(crate) const NARROW_MARGIN: usize = 2;
 const STRIP_H: usize = TEMPLATE_H + 2 * SHIFT;
 
 /// The three lines sampled straight, as ink (0 = paper) at `PITCH` pixels per character.
 #[derive(Debug)]
 pub(crate) struct Strips {
     ink: Vec<Vec<f32>>,
+    /// Columns sampled beyond each end of a line.
+    margin: usize,
+    width: usize,
 }
 
 impl Strips {
-    pub(crate) fn sample(gray: &Gray, h: &Homography) -> Option<Strips> {
+    pub(crate) fn sample(gray: &Gray, grid: &Grid, margin: usize) -> Option<Strips> {
+        let width = (LINE_LENGTH + 2 * margin) * PITCH;
         // Average several samples per strip pixel when the photograph is finer than the strip.
-        let scale = h.scale_x(14.5, 1.0) / PITCH as f64;
+        let scale = grid.pitch() / PITCH as f64;
         if !scale.is_finite() || scale <= 0.05 {
             return None;
         }
@@ -30,54 +38,54 @@ impl Strips {
         let line_px = PITCH as f64 * LINE_RATIO;
         let mut ink = Vec::with_capacity(LINES);
         for r in 0..LINES {
-            let mut strip = vec![0.0f32; STRIP_W * STRIP_H];
+            let mut strip = vec![0.0f32; width * STRIP_H];
             for v in 0..STRIP_H {
-                for u in 0..STRIP_W {
+                for u in 0..width {
                     let mut sum = 0.0;
                     for sy in 0..n {
                         let vv = v as f64 + (sy as f64 + 0.5) / n as f64;
-                        let y = r as f64 + (vv - STRIP_H as f64 / 2.0) / line_px;
+                        let y = (vv - STRIP_H as f64 / 2.0) / line_px;
                         for sx in 0..n {
                             let uu = u as f64 + (sx as f64 + 0.5) / n as f64;
-                            let x = uu / PITCH as f64 - MARGIN_CELLS as f64 - 0.5;
-                            let (ix, iy) = h.apply(x, y);
+                            let x = uu / PITCH as f64 - margin as f64 - 0.5;
+                            let (ix, iy) = grid.map(r, x, y);
                             sum += gray.sample(ix, iy);
                         }
                     }
-                    strip[v * STRIP_W + u] = sum / (n * n) as f32;
+                    strip[v * width + u] = sum / (n * n) as f32;
                 }
             }
-            ink.push(to_ink(&strip));
+            ink.push(to_ink(&strip, width));
         }
-        Some(Strips { ink })
+        Some(Strips { ink, margin, width })
     }
 }
 
 /// Ink relative to the local paper: `1 − gray / paper`, paper being the
 /// brightest smoothed value around each column (shadows and glare vary slowly).
-fn to_ink(strip: &[f32]) -> Vec<f32> {
+fn to_ink(strip: &[f32], width: usize) -> Vec<f32> {
     let mut smooth = strip.to_vec();
-    blur(&mut smooth, STRIP_W, STRIP_H, 0.8);
-    let column_max: Vec<f32> = (0..STRIP_W)
+    blur(&mut smooth, width, STRIP_H, 0.8);
+    let column_max: Vec<f32> = (0..width)
         .map(|u| {
             (0..STRIP_H)
-                .map(|v| smooth[v * STRIP_W + u])
+                .map(|v| smooth[v * width + u])
                 .fold(0.0f32, f32::max)
         })
         .collect();
     let r = PITCH;
-    let mut paper: Vec<f32> = (0..STRIP_W)
+    let mut paper: Vec<f32> = (0..width)
         .map(|u| {
-            let (a, b) = (u.saturating_sub(r), (u + r + 1).min(STRIP_W));
+            let (a, b) = (u.saturating_sub(r), (u + r + 1).min(width));
             column_max[a..b].iter().copied().fold(0.0f32, f32::max)
         })
         .collect();
-    blur(&mut paper, STRIP_W, 1, PITCH as f32 / 2.0);
+    blur(&mut paper, width, 1, PITCH as f32 / 2.0);
     let mut ink = vec![0.0f32; strip.len()];
     for v in 0..STRIP_H {
-        for u in 0..STRIP_W {
+        for u in 0..width {
             let p = paper[u].max(1.0);
-            ink[v * STRIP_W + u] = (1.0 - strip[v * STRIP_W + u] / p).max(0.0);
+            ink[v * width + u] = (1.0 - strip[v * width + u] / p).max(0.0);
         }
     }
     ink
@@ -116,7 +124,98 @@ fn fixed_cells() -> Vec<(usize, usize)> {
         .collect()
 }
 
-pub(crate) fn classify(strips: &Strips, templates: &Templates) -> Cells {
+/// Column shift of each line. Lines 1 and 2 go where their fixed characters
+/// (`IDMEX`, `<<`, `MEX<`, …) match best; line 3, which has none, goes where
+/// lines 1 and 2 put it (columns run straight down the MRZ), then to the
+/// nearby shift with 30 inked cells between two blank ones (every MRZ cell
+/// holds ink, and the card's margin beside the MRZ is blank).
+pub(crate) fn align(strips: &Strips, templates: &Templates, grid: &Grid) -> [i32; 3] {
+    let reach = strips.margin as i32 - 1;
+    let fixed = fixed_cells();
+    let mut offsets = [0i32; 3];
+    for (line, offset) in offsets.iter_mut().enumerate().take(2) {
+        let cells: Vec<(usize, usize)> = fixed
+            .iter()
+            .copied()
+            .filter(|&(cell, _)| cell / LINE_LENGTH == line)
+            .collect();
+        let mut best = (0, f32::NEG_INFINITY);
+        for s in -reach..=reach {
+            let mut shifts = [0i32; 3];
+            shifts[line] = s;
+            let score: f32 = cells
+                .iter()
+                .map(|&(cell, class)| match_cell(strips, templates, 1, cell, &[class], shifts).0[0])
+                .sum::<f32>()
+                - 0.02 * s.abs() as f32;
+            if score > best.1 {
+                best = (s, score);
+            }
+        }
+        *offset = best.0;
+    }
+    // Line 3 where lines 1 and 2 point, at both ends.
+    let predicted: f64 = [0.0, 29.0]
+        .iter()
+        .map(|&col| {
+            let p1 = grid.map(0, col + f64::from(offsets[0]), 0.0);
+            let p2 = grid.map(1, col + f64::from(offsets[1]), 0.0);
+            let want = (2.0 * p2.0 - p1.0, 2.0 * p2.1 - p1.1);
+            // The column of line 3 nearest to `want`, to a tenth.
+            let mut nearest = (0.0, f64::INFINITY);
+            for tenth in (-10 * reach)..=(10 * (29 + reach)) {
+                let x = f64::from(tenth) / 10.0;
+                let q = grid.map(2, x, 0.0);
+                let d = (q.0 - want.0).hypot(q.1 - want.1);
+                if d < nearest.1 {
+                    nearest = (x, d);
+                }
+            }
+            nearest.0 - col
+        })
+        .sum::<f64>()
+        / 2.0;
+    let around = (predicted.round() as i32).clamp(-reach, reach);
+    let ink = ink_per_cell(strips, 2);
+    let typical = {
+        let mut inside: Vec<f32> = (0..LINE_LENGTH)
+            .map(|c| ink[(c as i32 + strips.margin as i32 + around).clamp(0, ink.len() as i32 - 1) as usize])
+            .collect();
+        inside.sort_by(f32::total_cmp);
+        inside[LINE_LENGTH / 2].max(1e-3)
+    };
+    let mut best = (around, f32::NEG_INFINITY);
+    for s in (around - 1).max(-reach)..=(around + 1).min(reach) {
+        let first = strips.margin as i32 + s;
+        let inside: f32 = (first..first + LINE_LENGTH as i32)
+            .map(|c| (ink[c as usize] / typical).min(1.0))
+            .sum();
+        let outside = (ink[(first - 1) as usize] + ink[(first + LINE_LENGTH as i32) as usize]) / typical;
+        let score = inside - 3.0 * outside - 0.3 * (s - around).abs() as f32;
+        if score > best.1 {
+            best = (s, score);
+        }
+    }
+    offsets[2] = best.0;
+    offsets
+}
+
+/// Ink in the middle of each cell of a strip (central 60 % of its width and of the capitals).
+fn ink_per_cell(strips: &Strips, line: usize) -> Vec<f32> {
+    let ink = &strips.ink[line];
+    let width = strips.width;
+    (0..LINE_LENGTH + 2 * strips.margin)
+        .map(|c| {
+            let (u0, u1) = (c * PITCH + PITCH / 5, (c + 1) * PITCH - PITCH / 5);
+            let (v0, v1) = (STRIP_H / 2 - PITCH / 3, STRIP_H / 2 + PITCH / 3);
+            (v0..v1)
+                .map(|v| ink[v * width + u0..v * width + u1].iter().sum::<f32>())
+                .sum()
+        })
+        .collect()
+}
+
+pub(crate) fn classify(strips: &Strips, templates: &Templates, offsets: [i32; 3]) -> Cells {
     // The blur whose templates fit the fixed characters best.
     let fixed = fixed_cells();
     let mut best_blur = 0;
@@ -124,7 +223,7 @@ pub(crate) fn classify(strips: &Strips, templates: &Templates) -> Cells {
     for b in 0..BLURS.len() {
         let mean = fixed
             .iter()
-            .map(|&(cell, class)| match_cell(strips, templates, b, cell, &[class]).0[0])
+            .map(|&(cell, class)| match_cell(strips, templates, b, cell, &[class], offsets).0[0])
             .sum::<f32>()
             / fixed.len().max(1) as f32;
         if mean > best_mean {
@@ -136,7 +235,7 @@ pub(crate) fn classify(strips: &Strips, templates: &Templates) -> Cells {
     let mut shifts = Vec::with_capacity(CELLS);
     for cell in 0..CELLS {
         let classes = allowed(cell);
-        let (s, shift) = match_cell(strips, templates, best_blur, cell, &classes);
+        let (s, shift) = match_cell(strips, templates, best_blur, cell, &classes, offsets);
         let mut row = [f32::NEG_INFINITY; 37];
         for (&c, &v) in classes.iter().zip(&s) {
             row[c] = v;
@@ -154,9 +253,18 @@ fn match_cell(
     blur: usize,
     cell: usize,
     classes: &[usize],
+    offsets: [i32; 3],
 ) -> (Vec<f32>, (i32, i32)) {
-    let (line, col) = (cell / LINE_LENGTH, cell % LINE_LENGTH);
+    let line = cell / LINE_LENGTH;
+    let col = (cell % LINE_LENGTH) as i32 + offsets[line];
+    let first_u = (col + strips.margin as i32) * PITCH as i32 - (PAD_X + SHIFT) as i32;
+    let last_u = first_u + (TEMPLATE_W + 2 * SHIFT) as i32;
+    if first_u < 0 || last_u > strips.width as i32 {
+        return (vec![-1.0; classes.len()], (0, 0));
+    }
+    let col = col as usize;
     let ink = &strips.ink[line];
+    let width = strips.width;
     let mut best = vec![f32::NEG_INFINITY; classes.len()];
     let mut best_shift = (0, 0);
     let mut best_any = f32::NEG_INFINITY;
@@ -164,11 +272,11 @@ fn match_cell(
     let n = patch.len() as f32;
     for dy in 0..=2 * SHIFT {
         for dx in 0..=2 * SHIFT {
-            let u0 = (col + MARGIN_CELLS) * PITCH - PAD_X + dx - SHIFT;
+            let u0 = (col + strips.margin) * PITCH - PAD_X + dx - SHIFT;
             let mut sum = 0.0;
             let mut sq = 0.0;
             for y in 0..TEMPLATE_H {
-                let row = &ink[(dy + y) * STRIP_W + u0..][..TEMPLATE_W];
+                let row = &ink[(dy + y) * width + u0..][..TEMPLATE_W];
                 for (x, &p) in row.iter().enumerate() {
                     patch[y * TEMPLATE_W + x] = p;
                     sum += p;
@@ -203,14 +311,19 @@ fn match_cell(
 }
 
 /// Refits the grid on where well-matched characters were found.
-pub(crate) fn refine(h: &Homography, cells: &Cells) -> Option<Homography> {
+pub(crate) fn refine(grid: &Grid, cells: &Cells, offsets: [i32; 3]) -> Option<Homography> {
     let line_px = PITCH as f64 * LINE_RATIO;
     let pairs: Vec<_> = (0..CELLS)
         .filter(|&cell| cells.best(cell).1 >= 0.6)
         .map(|cell| {
             let (col, line) = ((cell % LINE_LENGTH) as f64, (cell / LINE_LENGTH) as f64);
             let (dx, dy) = cells.shifts[cell];
-            let seen = h.apply(col + f64::from(dx) / PITCH as f64, line + f64::from(dy) / line_px);
+            let shifted = col + f64::from(offsets[cell / LINE_LENGTH]);
+            let seen = grid.map(
+                cell / LINE_LENGTH,
+                shifted + f64::from(dx) / PITCH as f64,
+                f64::from(dy) / line_px,
+            );
             ((col, line), seen)
         })
         .collect();
@@ -218,13 +331,5 @@ pub(crate) fn refine(h: &Homography, cells: &Cells) -> Option<Homography> {
         return None;
     }
     let refined = Homography::fit(&pairs)?;
-    // A refit that moves the grid by more than half a character is not a refinement.
-    let pitch = h.scale_x(14.5, 1.0);
-    for &(x, y) in &[(0.0, 0.0), (29.0, 0.0), (0.0, 2.0), (29.0, 2.0)] {
-        let (a, b) = (h.apply(x, y), refined.apply(x, y));
-        if (a.0 - b.0).hypot(a.1 - b.1) > 0.5 * pitch {
-            return None;
-        }
-    }
     Some(refined)
 }

@@ -1,9 +1,8 @@
 //! Finding the MRZ: dark character-sized blobs, straight lines of them, three
 //! parallel lines at the TD1 spacing, and a cell grid fitted to the blobs.
 
-use crate::geometry::Homography;
+use crate::geometry::{Grid, LineMap};
 use crate::gray::Gray;
-use crate::layout::LINE_LENGTH;
 use crate::templates::{CAP_RATIO, LINE_RATIO};
 
 /// Detection runs on an image about this wide (block-averaged down).
@@ -35,7 +34,7 @@ struct Line {
 }
 
 /// Candidate cell grids (column, line) → full-resolution pixels, best first.
-pub(crate) fn find_mrz(gray: &Gray) -> Vec<Homography> {
+pub(crate) fn find_mrz(gray: &Gray) -> Vec<Grid> {
     let factor = (gray.w / WORK_WIDTH).max(1);
     let mut work = gray.downscale(factor);
     if factor == 1 {
@@ -198,7 +197,8 @@ fn line_through(
         .collect();
     near.sort_by(|a, b| a.0.total_cmp(&b.0));
     let at = near.iter().position(|&(_, k)| k == seed)?;
-    let gap = 3.0 * h;
+    // Within the MRZ blobs follow each other at one pitch (two where one is lost).
+    let gap = 2.4 * h;
     let mut lo = at;
     while lo > 0 && near[lo].0 - near[lo - 1].0 <= gap {
         lo -= 1;
@@ -353,74 +353,52 @@ fn columns(blobs: &[Blob], line: &Line) -> Vec<(usize, f64, usize)> {
     out
 }
 
-/// Fits the cell grid to a triple of lines, trying the column offsets that
-/// missing or extra blobs at the ends allow; the offsets with the smallest
-/// residual win.
-fn grid(blobs: &[Blob], lines: &[Line], triple: &[usize; 3], scale: f64) -> Option<Homography> {
-    let per_line: Vec<Vec<(usize, f64, usize)>> =
-        triple.iter().map(|&l| columns(blobs, &lines[l])).collect();
-    let last = LINE_LENGTH as f64 - 1.0;
-    let ranges: Vec<Vec<f64>> = per_line
-        .iter()
-        .map(|cols| {
-            let first = cols.first().map_or(0.0, |c| c.1 - (c.2 as f64 - 1.0) / 2.0);
-            let end = cols.last().map_or(0.0, |c| c.1 + (c.2 as f64 - 1.0) / 2.0);
-            let span = end - first;
-            let slack = last - span;
-            if slack >= 0.0 {
-                (0..=(slack.round() as i64).min(6)).map(|o| o as f64).collect()
-            } else {
-                (0..=((-slack).round() as i64).min(6)).map(|o| -(o as f64)).collect()
-            }
-        })
-        .collect();
-    let pairs_for = |offsets: [f64; 3]| -> Vec<((f64, f64), (f64, f64))> {
-        let mut pairs = Vec::new();
-        for (r, cols) in per_line.iter().enumerate() {
-            for &(k, centre, cells) in cols {
-                let col = centre + offsets[r];
-                if cells != 1 || !(0.0..=last).contains(&col) {
-                    continue;
-                }
+/// Maps each line of a triple on its own: its blobs' columns from the walk
+/// (first blob = column 1; the reader re-aligns lines whose ends were missed
+/// or overrun), a 1-D projective fit of position against column, outliers out.
+fn grid(blobs: &[Blob], lines: &[Line], triple: &[usize; 3], scale: f64) -> Option<Grid> {
+    let mut maps = Vec::with_capacity(3);
+    for &l in triple {
+        let line = &lines[l];
+        let origin = (line.offset * line.normal.0 * scale, line.offset * line.normal.1 * scale);
+        let mut points: Vec<(f64, f64)> = columns(blobs, line)
+            .into_iter()
+            .filter(|&(k, _, cells)| cells == 1 && blobs[k].h >= 0.75 * line.cap)
+            .map(|(k, centre, _)| {
                 let b = &blobs[k];
-                if b.h < 0.75 * lines[triple[r]].cap {
-                    continue; // '<' and specks: their centres sit off the line's middle
-                }
-                pairs.push(((col, r as f64), (b.cx * scale, b.cy * scale)));
+                let (x, y) = (b.cx * scale - origin.0, b.cy * scale - origin.1);
+                (centre, x * line.dir.0 + y * line.dir.1)
+            })
+            .collect();
+        let mut abc = None;
+        for _ in 0..2 {
+            let fit = LineMap::fit_abc(&points)?;
+            let map = LineMap {
+                origin,
+                dir: line.dir,
+                normal: line.normal,
+                abc: fit,
+            };
+            abc = Some(fit);
+            let pitch = line.cap * scale / CAP_RATIO;
+            let t = |col: f64| (fit.0 + fit.1 * col) / (1.0 + fit.2 * col);
+            let kept: Vec<(f64, f64)> = points
+                .iter()
+                .copied()
+                .filter(|&(col, pos)| (t(col) - pos).abs() < 0.35 * pitch)
+                .collect();
+            let _ = map;
+            if kept.len() == points.len() || kept.len() < 6 {
+                break;
             }
+            points = kept;
         }
-        pairs
-    };
-    let mut best: Option<(f64, Homography)> = None;
-    for &o0 in &ranges[0] {
-        for &o1 in &ranges[1] {
-            for &o2 in &ranges[2] {
-                let pairs = pairs_for([o0, o1, o2]);
-                if pairs.len() < 12 {
-                    continue;
-                }
-                let Some(h) = Homography::fit(&pairs) else {
-                    continue;
-                };
-                let pitch = h.scale_x(14.5, 1.0);
-                let rms = (pairs
-                    .iter()
-                    .map(|(g, p)| {
-                        let q = h.apply(g.0, g.1);
-                        (q.0 - p.0).powi(2) + (q.1 - p.1).powi(2)
-                    })
-                    .sum::<f64>()
-                    / pairs.len() as f64)
-                    .sqrt()
-                    / pitch.max(1e-9);
-                // Prefer lines starting at their first blob when residuals tie.
-                let penalty = 0.01 * (o0.abs() + o1.abs() + o2.abs());
-                let score = rms + penalty;
-                if best.as_ref().is_none_or(|(s, _)| score < *s) {
-                    best = Some((score, h));
-                }
-            }
-        }
+        maps.push(LineMap {
+            origin,
+            dir: line.dir,
+            normal: line.normal,
+            abc: abc?,
+        });
     }
-    best.map(|(_, h)| h)
+    Some(Grid::Lines([maps[0], maps[1], maps[2]]))
 }

@@ -83,6 +83,108 @@ impl Homography {
     }
 }
 
+/// One MRZ line seen on its own: a straight line in the image and a 1-D
+/// projective map from column to position along it (perspective makes the
+/// pitch vary along the line).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct LineMap {
+    pub(crate) origin: (f64, f64),
+    pub(crate) dir: (f64, f64),
+    pub(crate) normal: (f64, f64),
+    /// `t(col) = (a + b·col) / (1 + c·col)`.
+    pub(crate) abc: (f64, f64, f64),
+}
+
+impl LineMap {
+    fn t(&self, col: f64) -> f64 {
+        let (a, b, c) = self.abc;
+        (a + b * col) / (1.0 + c * col)
+    }
+
+    fn pitch(&self, col: f64) -> f64 {
+        let (a, b, c) = self.abc;
+        let d = 1.0 + c * col;
+        ((b - c * a) / (d * d)).abs()
+    }
+
+    /// Least squares on `t·(1 + c·col) = a + b·col`; affine when perspective is not measurable.
+    pub(crate) fn fit_abc(points: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
+        if points.len() < 3 {
+            return None;
+        }
+        let mut ata = [[0.0f64; 3]; 3];
+        let mut atb = [0.0f64; 3];
+        for &(col, t) in points {
+            let row = [1.0, col, -col * t];
+            for i in 0..3 {
+                atb[i] += row[i] * t;
+                for j in 0..3 {
+                    ata[i][j] += row[i] * row[j];
+                }
+            }
+        }
+        solve3(ata, atb).map(|x| (x[0], x[1], x[2]))
+    }
+}
+
+/// Where the cells are: one plane map for the whole MRZ, or (before the first
+/// refinement) one map per line.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Grid {
+    Plane(Homography),
+    Lines([LineMap; 3]),
+}
+
+impl Grid {
+    /// Image point of column `x` of `line`, `y` line pitches below its centre line.
+    pub(crate) fn map(&self, line: usize, x: f64, y: f64) -> (f64, f64) {
+        match self {
+            Grid::Plane(h) => h.apply(x, line as f64 + y),
+            Grid::Lines(lines) => {
+                let l = &lines[line];
+                let t = l.t(x);
+                let across = y * l.pitch(x) * 4.23 / 2.54;
+                (
+                    l.origin.0 + t * l.dir.0 + across * l.normal.0,
+                    l.origin.1 + t * l.dir.1 + across * l.normal.1,
+                )
+            }
+        }
+    }
+
+    /// Pixels per column in the middle of the MRZ.
+    pub(crate) fn pitch(&self) -> f64 {
+        match self {
+            Grid::Plane(h) => h.scale_x(14.5, 1.0),
+            Grid::Lines(lines) => lines[1].pitch(14.5),
+        }
+    }
+}
+
+fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
+    for col in 0..3 {
+        let pivot = (col..3).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[pivot][col].abs() < 1e-12 {
+            return None;
+        }
+        a.swap(col, pivot);
+        b.swap(col, pivot);
+        for row in col + 1..3 {
+            let f = a[row][col] / a[col][col];
+            for k in col..3 {
+                a[row][k] -= f * a[col][k];
+            }
+            b[row] -= f * b[col];
+        }
+    }
+    let mut x = [0.0; 3];
+    for row in (0..3).rev() {
+        let s: f64 = (row + 1..3).map(|k| a[row][k] * x[k]).sum();
+        x[row] = (b[row] - s) / a[row][row];
+    }
+    if x.iter().all(|v| v.is_finite()) { Some(x) } else { None }
+}
+
 /// Centroid and scale that bring points to mean distance √2 from the origin.
 fn normalizer(points: &[(f64, f64)]) -> Option<((f64, f64), (f64, f64))> {
     let n = points.len() as f64;

@@ -29,7 +29,7 @@ mod layout;
 mod templates;
 
 use classify::Strips;
-use geometry::Homography;
+use geometry::Grid;
 pub use gray::{ImageRef, PixelFormat};
 pub use layout::{LINES, LINE_LENGTH};
 
@@ -113,17 +113,32 @@ impl Reader {
         best.map(|(_, r)| r).ok_or(ReadError::NotFound)
     }
 
+    /// Where each candidate grid puts the centres of cells (line 1, column 1),
+    /// (line 1, column 30) and (line 3, column 1): for debugging detection.
+    #[doc(hidden)]
+    pub fn debug_grids(&self, image: &ImageRef<'_>) -> Result<Vec<[(f64, f64); 3]>, ReadError> {
+        let gray = gray::Gray::from_image(image)?;
+        Ok(detect::find_mrz(&gray)
+            .iter()
+            .map(|g| [g.map(0, 0.0, 0.0), g.map(0, 29.0, 0.0), g.map(2, 0.0, 0.0)])
+            .collect())
+    }
+
     /// Reads the MRZ where `h` (cell grid → image) puts it; with the mean match score.
-    fn read_at(&self, gray: &gray::Gray, h: &Homography) -> Option<(f32, Reading)> {
-        let mut h = *h;
+    fn read_at(&self, gray: &gray::Gray, grid: &Grid) -> Option<(f32, Reading)> {
+        let mut h = *grid;
         let mut scores = None;
         // Two passes: the second refits the grid on where the characters matched best.
         for pass in 0..2 {
-            let strips = Strips::sample(gray, &h)?;
-            let cells = classify::classify(&strips, &self.templates);
+            let margin = if pass == 0 { classify::WIDE_MARGIN } else { classify::NARROW_MARGIN };
+            let strips = Strips::sample(gray, &h, margin)?;
+            let offsets = classify::align(&strips, &self.templates, &h);
+            if std::env::var_os("MRZ_DEBUG").is_some() { eprintln!("pass {pass} offsets {offsets:?} score {}", 0); }
+            let cells = classify::classify(&strips, &self.templates, offsets);
+            if std::env::var_os("MRZ_DEBUG").is_some() { eprintln!("   mean {} refine {:?}", cells.mean_score(), classify::refine(&h, &cells, offsets).is_some()); }
             if pass == 0 {
-                if let Some(refined) = classify::refine(&h, &cells) {
-                    h = refined;
+                if let Some(refined) = classify::refine(&h, &cells, offsets) {
+                    h = Grid::Plane(refined);
                     scores = Some(cells);
                     continue;
                 }
