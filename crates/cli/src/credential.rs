@@ -1,10 +1,14 @@
-//! `apoyo credential …`: checking a credential's data from standard input.
+//! `apoyo credential …`: checking a credential's data from standard input, and
+//! reading the MRZ from photographs of the back.
 
 use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use apoyo_domain::{CredentialInput, CredentialReport, Date, check_credential, check_mrz_text};
+use apoyo_mrz_reader::{ImageRef, PixelFormat, ReadError, Reader};
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]
@@ -16,12 +20,31 @@ pub(crate) enum CredentialCommand {
     /// docs/credential-input.md). Prints a JSON report. Exit status: 0 when no
     /// error-severity check fails, 1 when one does, 2 when the input is unusable.
     Check(CheckArgs),
+    /// Read the MRZ from photographs of the back of credentials (JPEG or PNG).
+    ///
+    /// Prints one JSON line per image: the report of `credential check` for
+    /// the lines read, plus `file`, `mrz` (the three lines), `confidence`
+    /// (0–1, the least sure character), `accepted` (the check digits hold and
+    /// every character is sure) and `read_ms`. Exit status: 0 when every image
+    /// gave an accepted reading, 1 when one did not, 2 when an image cannot be
+    /// used at all (missing, not an image).
+    Read(ReadArgs),
     /// Write synthetic photographs of credential backs with ground truth (docs/card-images.md).
     SynthImages(crate::card_images::SynthImagesArgs),
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
+    /// Date used for ages and expiry, YYYY-MM-DD (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_reference_date)]
+    reference_date: Option<Date>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReadArgs {
+    /// Photographs of the back of credentials.
+    #[arg(required = true, value_name = "IMAGE")]
+    images: Vec<PathBuf>,
     /// Date used for ages and expiry, YYYY-MM-DD (default: today, UTC).
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_reference_date)]
     reference_date: Option<Date>,
@@ -60,8 +83,97 @@ pub(crate) fn run(command: CredentialCommand) -> ExitCode {
                 ExitCode::from(UNUSABLE_INPUT)
             }
         },
+        CredentialCommand::Read(args) => read_images(&args),
         CredentialCommand::SynthImages(args) => crate::card_images::run(args),
     }
+}
+
+/// Larger files are not phone photographs of a card.
+const MAX_IMAGE_BYTES: u64 = 40 * 1024 * 1024;
+
+fn read_images(args: &ReadArgs) -> ExitCode {
+    let reference = args.reference_date.unwrap_or_else(today_utc);
+    let reader = match Reader::new() {
+        Ok(reader) => reader,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(UNUSABLE_INPUT);
+        }
+    };
+    let mut all_accepted = true;
+    let mut unusable = false;
+    let mut out = io::stdout().lock();
+    for path in &args.images {
+        let report = match read_one(&reader, path, reference) {
+            Ok(report) => report,
+            Err(error) => {
+                eprintln!("error: {}: {error:#}", path.display());
+                unusable = true;
+                continue;
+            }
+        };
+        all_accepted &= report["accepted"] == serde_json::Value::Bool(true);
+        if let Err(error) = writeln!(out, "{report}").and_then(|()| out.flush()) {
+            eprintln!("error: could not write the report: {error}");
+            return ExitCode::from(UNUSABLE_INPUT);
+        }
+    }
+    if unusable {
+        ExitCode::from(UNUSABLE_INPUT)
+    } else if all_accepted {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// One image: the check report of what was read, with the reading's fields.
+fn read_one(reader: &Reader, path: &Path, reference: Date) -> anyhow::Result<serde_json::Value> {
+    let size = std::fs::metadata(path)
+        .with_context(|| "cannot read the file")?
+        .len();
+    if size > MAX_IMAGE_BYTES {
+        bail!("the file is larger than {MAX_IMAGE_BYTES} bytes; a photograph of a card is far smaller");
+    }
+    let bytes = std::fs::read(path).context("cannot read the file")?;
+    let started = Instant::now();
+    let decoded = image::load_from_memory(&bytes)
+        .context("not a JPEG or PNG image this program can decode")?
+        .into_luma8();
+    let image = ImageRef::new(decoded.width(), decoded.height(), PixelFormat::Gray, decoded.as_raw())
+        .context("the image cannot hold a credential's MRZ")?;
+    let result = reader.read(&image);
+    let read_ms = (started.elapsed().as_secs_f64() * 1e4).round() / 10.0;
+    let file = path.display().to_string();
+    let mut report = match &result {
+        Ok(reading) => {
+            let report = check_mrz_text(&reading.lines.join("\n"), reference);
+            let mut value = serde_json::to_value(&report)?;
+            if let Some(object) = value.as_object_mut() {
+                object.insert("mrz".into(), serde_json::json!(reading.lines));
+                object.insert(
+                    "confidence".into(),
+                    serde_json::json!((f64::from(reading.confidence) * 1000.0).round() / 1000.0),
+                );
+                object.insert("accepted".into(), serde_json::json!(reading.accepted && report.valid));
+                object.insert("corrected_characters".into(), serde_json::json!(reading.corrected));
+            }
+            value
+        }
+        Err(ReadError::NotFound) => serde_json::json!({
+            "valid": false,
+            "accepted": false,
+            "mrz": null,
+            "confidence": 0.0,
+            "message": "No se encontró la zona de lectura mecánica (los 3 renglones del reverso). Tome otra fotografía del reverso completo, de frente, bien iluminado y enfocado, o capture los datos a mano.",
+        }),
+        Err(error) => bail!("{error}"),
+    };
+    if let Some(object) = report.as_object_mut() {
+        object.insert("file".into(), serde_json::json!(file));
+        object.insert("read_ms".into(), serde_json::json!(read_ms));
+    }
+    Ok(report)
 }
 
 fn check(args: &CheckArgs) -> anyhow::Result<CredentialReport> {

@@ -262,7 +262,7 @@ fn match_cell(
     if first_u < 0 || last_u > strips.width as i32 {
         return (vec![-1.0; classes.len()], (0, 0));
     }
-    let col = col as usize;
+    let first_u = first_u as usize;
     let ink = &strips.ink[line];
     let width = strips.width;
     let mut best = vec![f32::NEG_INFINITY; classes.len()];
@@ -272,7 +272,7 @@ fn match_cell(
     let n = patch.len() as f32;
     for dy in 0..=2 * SHIFT {
         for dx in 0..=2 * SHIFT {
-            let u0 = (col + strips.margin) * PITCH - PAD_X + dx - SHIFT;
+            let u0 = first_u + dx;
             let mut sum = 0.0;
             let mut sq = 0.0;
             for y in 0..TEMPLATE_H {

@@ -20,6 +20,9 @@ const MARGIN_SCALE: f32 = 0.06;
 /// A character matching its template worse than this is doubtful whatever the alternatives.
 const SCORE_FLOOR: f32 = 0.35;
 const SCORE_SPAN: f32 = 0.3;
+/// Correlation a character may lose to the check digits' choice before that
+/// choice counts as no more sure than a coin toss (half of this).
+const MAX_CORRECTION: f32 = 0.12;
 
 const WEIGHTS: [u32; 3] = [7, 3, 1];
 
@@ -205,6 +208,31 @@ pub(crate) fn decode(cells: &Cells) -> Reading {
         }
     }
 
+    let reading = reading_of(cells, &chosen, &margin, raw.as_slice());
+    if reading.reading.checks_hold && reading.lines_1_2_sure {
+        return reading.reading;
+    }
+    // The check digits could only be met by doubtful changes: return what was
+    // seen, and let its check digits say it is wrong.
+    let raw_margin: Vec<f32> = (0..CELLS)
+        .map(|cell| {
+            costs[cell]
+                .iter()
+                .filter(|&&(c, _)| c != raw[cell])
+                .map(|&(_, k)| k)
+                .fold(f32::INFINITY, f32::min)
+        })
+        .collect();
+    reading_of(cells, &raw, &raw_margin, &raw).reading
+}
+
+struct Candidate {
+    reading: Reading,
+    /// Every character of lines 1 and 2 (the ones the check digits cover) is sure.
+    lines_1_2_sure: bool,
+}
+
+fn reading_of(cells: &Cells, chosen: &[usize], margin: &[f32], raw: &[usize]) -> Candidate {
     let lines: [String; 3] = std::array::from_fn(|line| {
         (0..LINE_LENGTH)
             .map(|col| char::from(ALPHABET[chosen[line * LINE_LENGTH + col]]))
@@ -214,24 +242,29 @@ pub(crate) fn decode(cells: &Cells) -> Reading {
         (0..LINE_LENGTH)
             .map(|col| {
                 let cell = line * LINE_LENGTH + col;
-                confidence(margin[cell], cells.scores[cell][chosen[cell]])
+                let own = confidence(margin[cell], cells.scores[cell][chosen[cell]]);
+                // A change the check digits asked for is as doubtful as the
+                // template scores made it: what is printed may be what is wrong.
+                let change = cells.scores[cell][raw[cell]] - cells.scores[cell][chosen[cell]];
+                own.min((1.0 - change / MAX_CORRECTION).clamp(0.0, 1.0))
             })
             .collect()
     });
-    let confidence = char_confidence
-        .iter()
-        .flatten()
-        .copied()
-        .fold(1.0f32, f32::min);
+    let least = |lines: &[Vec<f32>]| lines.iter().flatten().copied().fold(1.0f32, f32::min);
+    let confidence = least(&char_confidence);
+    let lines_1_2_sure = least(&char_confidence[..2]) >= ACCEPT_CONFIDENCE;
     let checks_hold = check_digits_hold(&lines);
     let corrected = (0..CELLS).filter(|&c| chosen[c] != raw[c]).count();
-    Reading {
-        accepted: checks_hold && confidence >= ACCEPT_CONFIDENCE,
-        lines,
-        char_confidence,
-        confidence,
-        checks_hold,
-        corrected,
+    Candidate {
+        reading: Reading {
+            accepted: checks_hold && confidence >= ACCEPT_CONFIDENCE,
+            lines,
+            char_confidence,
+            confidence,
+            checks_hold,
+            corrected,
+        },
+        lines_1_2_sure,
     }
 }
 

@@ -44,6 +44,13 @@ pub(crate) fn find_mrz(gray: &Gray) -> Vec<Grid> {
     }
     let blobs = blobs(&work);
     let lines = lines(&blobs);
+    if std::env::var_os("MRZ_DEBUG").is_some() {
+        eprintln!("factor {factor} blobs {}", blobs.len());
+        for l in &lines {
+            eprintln!("line n={} cap={:.1} dir=({:.3},{:.3}) off={:.1} t=[{:.0},{:.0}]", l.members.len(), l.cap, l.dir.0, l.dir.1, l.offset, l.t_min, l.t_max);
+            if std::env::var_os("MRZ_DEBUG_BLOBS").is_some() { for &m in &l.members { let b = blobs[m]; eprint!(" ({:.0},{:.0} {}x{})", b.cx, b.cy, b.w, b.h); } eprintln!(); }
+        }
+    }
     let mut triples = triples(&lines);
     triples.truncate(MAX_CANDIDATES);
     let scale = factor as f64;
@@ -142,17 +149,26 @@ fn lines(blobs: &[Blob]) -> Vec<Line> {
             hypotheses.push((i, j));
         }
     }
-    let mut scored: Vec<(usize, Line)> = hypotheses
+    let mut scored: Vec<(f64, Line)> = hypotheses
         .iter()
         .filter_map(|&(i, j)| {
             let (a, b) = (blobs[i], blobs[j]);
             let line = line_through(blobs, (a.cx, a.cy), (b.cx - a.cx, b.cy - a.cy), a.h.max(b.h), i)?;
-            let line = refit(blobs, &line, i)?;
-            Some((line.members.len(), line))
+            // Two blobs give a rough angle; refitting on the members converges on the line.
+            let mut line = line;
+            for _ in 0..3 {
+                let next = refit(blobs, &line, i)?;
+                let same = next.members == line.members;
+                line = next;
+                if same {
+                    break;
+                }
+            }
+            Some((fit_score(blobs, &line), line))
         })
-        .filter(|(n, _)| *n >= 6)
+        .filter(|(_, l)| l.members.len() >= 6)
         .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     let mut used = vec![false; blobs.len()];
     let mut out: Vec<Line> = Vec::new();
     for (_, line) in scored {
@@ -169,6 +185,21 @@ fn lines(blobs: &[Blob]) -> Vec<Line> {
         }
     }
     out
+}
+
+/// Members weighted by how close their centres are to the line: a line that
+/// slips from one MRZ line to the next across a gap has as many members as a
+/// true one, but they sit off it.
+fn fit_score(blobs: &[Blob], line: &Line) -> f64 {
+    let tol = 0.3 * line.cap;
+    line.members
+        .iter()
+        .map(|&k| {
+            let b = &blobs[k];
+            let r = (b.cx * line.normal.0 + b.cy * line.normal.1 - line.offset) / tol;
+            (1.0 - r * r).max(0.0)
+        })
+        .sum()
 }
 
 /// Blobs near the line through `p` along `d`, of a height compatible with `h`,
@@ -246,12 +277,7 @@ fn refit(blobs: &[Blob], line: &Line, seed: usize) -> Option<Line> {
     let angle = 0.5 * (2.0 * sxy).atan2(sxx - syy);
     let d = (angle.cos(), angle.sin());
     let d = if d.0 < 0.0 { (-d.0, -d.1) } else { d };
-    let mut refined = line_through(blobs, (mx, my), d, line.cap, seed)
-        .or_else(|| Some(line.clone()))?;
-    if refined.members.len() < line.members.len() {
-        refined = line.clone();
-    }
-    Some(refined)
+    line_through(blobs, (mx, my), d, line.cap, seed).or_else(|| Some(line.clone()))
 }
 
 /// Three lines at the TD1 spacing, best (most blobs) first.
