@@ -24,40 +24,62 @@ pub(crate) struct Strips {
     /// Columns sampled beyond each end of a line.
     margin: usize,
     width: usize,
+    /// How far (pixels) each character is looked for around its grid position.
+    reach: usize,
 }
 
 impl Strips {
-    pub(crate) fn sample(gray: &Gray, grid: &Grid, margin: usize) -> Option<Strips> {
+    /// Samples the lines from `source`, which is the photograph reduced `factor` times.
+    pub(crate) fn sample(
+        source: &Gray,
+        factor: usize,
+        grid: &Grid,
+        margin: usize,
+        reach: usize,
+    ) -> Option<Strips> {
         let width = (LINE_LENGTH + 2 * margin) * PITCH;
-        // Average several samples per strip pixel when the photograph is finer than the strip.
-        let scale = grid.pitch() / PITCH as f64;
+        // Average several samples per strip pixel when the source is finer than the strip.
+        let f = factor as f64;
+        let scale = grid.pitch() / PITCH as f64 / f;
         if !scale.is_finite() || scale <= 0.05 {
             return None;
         }
-        let n = (scale.ceil() as usize).clamp(1, 4);
+        let n = (scale.ceil() as usize).clamp(1, 3);
         let line_px = PITCH as f64 * LINE_RATIO;
         let mut ink = Vec::with_capacity(LINES);
         for r in 0..LINES {
             let mut strip = vec![0.0f32; width * STRIP_H];
-            for v in 0..STRIP_H {
-                for u in 0..width {
-                    let mut sum = 0.0;
-                    for sy in 0..n {
-                        let vv = v as f64 + (sy as f64 + 0.5) / n as f64;
-                        let y = (vv - STRIP_H as f64 / 2.0) / line_px;
-                        for sx in 0..n {
-                            let uu = u as f64 + (sx as f64 + 0.5) / n as f64;
-                            let x = uu / PITCH as f64 - margin as f64 - 0.5;
-                            let (ix, iy) = grid.map(r, x, y);
-                            sum += gray.sample(ix, iy);
-                        }
-                    }
-                    strip[v * width + u] = sum / (n * n) as f32;
+            // Across a strip (about one line pitch) the map is straight: map the
+            // top and bottom of each sub-column and interpolate between them.
+            let (y_top, y_bottom) = (
+                -(STRIP_H as f64) / 2.0 / line_px,
+                (STRIP_H as f64) / 2.0 / line_px,
+            );
+            let rows = STRIP_H * n;
+            for su in 0..width * n {
+                let x = (su as f64 + 0.5) / (n * PITCH) as f64 - margin as f64 - 0.5;
+                let top = grid.map(r, x, y_top);
+                let bottom = grid.map(r, x, y_bottom);
+                let u = su / n;
+                for sv in 0..rows {
+                    let a = (sv as f64 + 0.5) / rows as f64;
+                    let ix = top.0 + a * (bottom.0 - top.0);
+                    let iy = top.1 + a * (bottom.1 - top.1);
+                    strip[(sv / n) * width + u] += source.sample(ix / f, iy / f);
                 }
+            }
+            let norm = 1.0 / (n * n) as f32;
+            for p in strip.iter_mut() {
+                *p *= norm;
             }
             ink.push(to_ink(&strip, width));
         }
-        Some(Strips { ink, margin, width })
+        Some(Strips {
+            ink,
+            margin,
+            width,
+            reach: reach.min(SHIFT),
+        })
     }
 }
 
@@ -145,7 +167,9 @@ pub(crate) fn align(strips: &Strips, templates: &Templates, grid: &Grid) -> [i32
             shifts[line] = s;
             let score: f32 = cells
                 .iter()
-                .map(|&(cell, class)| match_cell(strips, templates, 1, cell, &[class], shifts).0[0])
+                .map(|&(cell, class)| {
+                    match_cell(strips, templates, 1, cell, &[class], shifts, 1).0[0]
+                })
                 .sum::<f32>()
                 - 0.02 * s.abs() as f32;
             if score > best.1 {
@@ -215,28 +239,45 @@ fn ink_per_cell(strips: &Strips, line: usize) -> Vec<f32> {
         .collect()
 }
 
-pub(crate) fn classify(strips: &Strips, templates: &Templates, offsets: [i32; 3]) -> Cells {
-    // The blur whose templates fit the fixed characters best.
+/// The blur whose templates fit the fixed characters best.
+pub(crate) fn pick_blur(strips: &Strips, templates: &Templates, offsets: [i32; 3]) -> usize {
     let fixed = fixed_cells();
-    let mut best_blur = 0;
-    let mut best_mean = f32::NEG_INFINITY;
+    let mut best = (0, f32::NEG_INFINITY);
     for b in 0..BLURS.len() {
         let mean = fixed
             .iter()
-            .map(|&(cell, class)| match_cell(strips, templates, b, cell, &[class], offsets).0[0])
+            .map(|&(cell, class)| {
+                match_cell(strips, templates, b, cell, &[class], offsets, strips.reach).0[0]
+            })
             .sum::<f32>()
             / fixed.len().max(1) as f32;
-        if mean > best_mean {
-            best_mean = mean;
-            best_blur = b;
+        if mean > best.1 {
+            best = (b, mean);
         }
     }
+    best.0
+}
+
+/// Scores every allowed class of every cell (`sparse`: only every other
+/// column and the fixed cells, enough to refit the grid).
+pub(crate) fn classify(
+    strips: &Strips,
+    templates: &Templates,
+    offsets: [i32; 3],
+    blur: usize,
+    sparse: bool,
+) -> Cells {
     let mut scores = Vec::with_capacity(CELLS);
     let mut shifts = Vec::with_capacity(CELLS);
     for cell in 0..CELLS {
         let classes = allowed(cell);
-        let (s, shift) = match_cell(strips, templates, best_blur, cell, &classes, offsets);
         let mut row = [f32::NEG_INFINITY; 37];
+        if sparse && classes.len() > 1 && cell % 2 == 1 {
+            scores.push(row);
+            shifts.push((0, 0));
+            continue;
+        }
+        let (s, shift) = match_cell(strips, templates, blur, cell, &classes, offsets, strips.reach);
         for (&c, &v) in classes.iter().zip(&s) {
             row[c] = v;
         }
@@ -254,6 +295,7 @@ fn match_cell(
     cell: usize,
     classes: &[usize],
     offsets: [i32; 3],
+    reach: usize,
 ) -> (Vec<f32>, (i32, i32)) {
     let line = cell / LINE_LENGTH;
     let col = (cell % LINE_LENGTH) as i32 + offsets[line];
@@ -270,8 +312,10 @@ fn match_cell(
     let mut best_any = f32::NEG_INFINITY;
     let mut patch = vec![0.0f32; TEMPLATE_W * TEMPLATE_H];
     let n = patch.len() as f32;
-    for dy in 0..=2 * SHIFT {
-        for dx in 0..=2 * SHIFT {
+    let reach = reach.min(SHIFT);
+    let (lo, hi) = (SHIFT - reach, SHIFT + reach);
+    for dy in lo..=hi {
+        for dx in lo..=hi {
             let u0 = first_u + dx;
             let mut sum = 0.0;
             let mut sq = 0.0;
@@ -290,7 +334,7 @@ fn match_cell(
             let norm = var.sqrt();
             for (i, &class) in classes.iter().enumerate() {
                 let t = &templates.by_blur[blur][class].pixels;
-                let dot: f32 = patch.iter().zip(t).map(|(p, q)| p * q).sum();
+                let dot = dot(&patch, t);
                 let score = dot / norm;
                 if score > best[i] {
                     best[i] = score;
@@ -308,6 +352,25 @@ fn match_cell(
         }
     }
     (best, best_shift)
+}
+
+/// Dot product in eight independent lanes, which the compiler turns into SIMD
+/// (a plain float sum must keep its order and stays scalar).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 /// Refits the grid on where well-matched characters were found.

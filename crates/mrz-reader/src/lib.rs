@@ -96,8 +96,19 @@ impl Reader {
             return Err(ReadError::NotFound);
         }
         let mut best: Option<(f32, Reading)> = None;
+        let mut reduced: Vec<(usize, gray::Gray)> = Vec::new();
         for candidate in candidates {
-            let Some((score, reading)) = self.read_at(&gray, &candidate) else {
+            // Strips are sampled at 16 pixels a character: from a reduced copy
+            // when the photograph is much finer (fewer samples, same average).
+            let factor = ((candidate.pitch() / templates::PITCH as f64).floor() as usize).clamp(1, 8);
+            if factor > 1 && !reduced.iter().any(|(f, _)| *f == factor) {
+                reduced.push((factor, gray.downscale(factor)));
+            }
+            let source = reduced
+                .iter()
+                .find(|(f, _)| *f == factor)
+                .map_or(&gray, |(_, g)| g);
+            let Some((score, reading)) = self.read_at(source, factor, &candidate) else {
                 continue;
             };
             let better = best.as_ref().is_none_or(|(s, r)| {
@@ -124,30 +135,26 @@ impl Reader {
             .collect())
     }
 
-    /// Reads the MRZ where `h` (cell grid → image) puts it; with the mean match score.
-    fn read_at(&self, gray: &gray::Gray, grid: &Grid) -> Option<(f32, Reading)> {
-        let mut h = *grid;
-        let mut scores = None;
-        // Two passes: the second refits the grid on where the characters matched best.
-        for pass in 0..2 {
-            let margin = if pass == 0 { classify::WIDE_MARGIN } else { classify::NARROW_MARGIN };
-            let strips = Strips::sample(gray, &h, margin)?;
-            let offsets = classify::align(&strips, &self.templates, &h);
-            if std::env::var_os("MRZ_DEBUG").is_some() { eprintln!("pass {pass} offsets {offsets:?} score {}", 0); }
-            let cells = classify::classify(&strips, &self.templates, offsets);
-            if std::env::var_os("MRZ_DEBUG").is_some() { eprintln!("   mean {} refine {:?}", cells.mean_score(), classify::refine(&h, &cells, offsets).is_some()); }
-            if pass == 0 {
-                if let Some(refined) = classify::refine(&h, &cells, offsets) {
-                    h = Grid::Plane(refined);
-                    scores = Some(cells);
-                    continue;
-                }
+    /// Reads the MRZ where `grid` puts it (in `source`, the photograph reduced
+    /// `factor` times); with the mean match score.
+    fn read_at(&self, source: &gray::Gray, factor: usize, grid: &Grid) -> Option<(f32, Reading)> {
+        let templates = &self.templates;
+        // First pass: wide strips, lines re-aligned, every other cell matched
+        // to refit the grid as one plane map.
+        let strips = Strips::sample(source, factor, grid, classify::WIDE_MARGIN, 3)?;
+        let offsets = classify::align(&strips, templates, grid);
+        let blur = classify::pick_blur(&strips, templates, offsets);
+        let sparse = classify::classify(&strips, templates, offsets, blur, true);
+        let cells = match classify::refine(grid, &sparse, offsets) {
+            // Second pass, on the refined grid: close strips, every cell.
+            Some(refined) => {
+                let grid = Grid::Plane(refined);
+                let strips = Strips::sample(source, factor, &grid, classify::NARROW_MARGIN, 2)?;
+                let offsets = classify::align(&strips, templates, &grid);
+                classify::classify(&strips, templates, offsets, blur, false)
             }
-            scores = Some(cells);
-            break;
-        }
-        let cells = scores?;
-        let mean = cells.mean_score();
-        Some((mean, decode::decode(&cells)))
+            None => classify::classify(&strips, templates, offsets, blur, false),
+        };
+        Some((cells.mean_score(), decode::decode(&cells)))
     }
 }
