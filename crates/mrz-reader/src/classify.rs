@@ -44,7 +44,8 @@ impl Strips {
         if !scale.is_finite() || scale <= 0.05 {
             return None;
         }
-        let n = (scale.ceil() as usize).clamp(1, 3);
+        // The wide first pass only places the lines: one sample per pixel is enough.
+        let n = if margin >= WIDE_MARGIN { 1 } else { (scale.ceil() as usize).clamp(1, 3) };
         let line_px = PITCH as f64 * LINE_RATIO;
         let mut ink = Vec::with_capacity(LINES);
         for r in 0..LINES {

@@ -14,7 +14,7 @@ use crate::classify::Cells;
 use crate::layout::{ALPHABET, CELLS, LINE_LENGTH, allowed, composite_check, field_checks, value};
 
 /// Below this a character is not used without a person looking at it.
-pub(crate) const ACCEPT_CONFIDENCE: f32 = 0.5;
+pub(crate) const ACCEPT_CONFIDENCE: f32 = 0.6;
 /// Margin (correlation units) at which confidence reaches 1 − 1/e.
 const MARGIN_SCALE: f32 = 0.06;
 /// A character matching its template worse than this is doubtful whatever the alternatives.
@@ -250,6 +250,8 @@ fn reading_of(cells: &Cells, chosen: &[usize], margin: &[f32], raw: &[usize]) ->
             })
             .collect()
     });
+    let mut char_confidence = char_confidence;
+    doubt_lone_letters(&lines[2], &mut char_confidence[2]);
     let least = |lines: &[Vec<f32>]| lines.iter().flatten().copied().fold(1.0f32, f32::min);
     let confidence = least(&char_confidence);
     let lines_1_2_sure = least(&char_confidence[..2]) >= ACCEPT_CONFIDENCE;
@@ -265,6 +267,18 @@ fn reading_of(cells: &Cells, chosen: &[usize], margin: &[f32], raw: &[usize]) ->
             corrected,
         },
         lines_1_2_sure,
+    }
+}
+
+/// Names have no check digit. A one-letter word in them is rare, and is what a
+/// blurred or glared `<` most often turns into (`K`, `L`, `C`): halve its confidence.
+fn doubt_lone_letters(line: &str, confidence: &mut [f32]) {
+    let bytes = line.as_bytes();
+    for i in 0..bytes.len() {
+        let letter = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_uppercase);
+        if letter(i) && (i == 0 || !letter(i - 1)) && !letter(i + 1) {
+            confidence[i] *= 0.5;
+        }
     }
 }
 

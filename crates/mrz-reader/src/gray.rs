@@ -133,18 +133,16 @@ impl Gray {
         Gray { w, h, data }
     }
 
-    /// Mean over a `(2r+1)²` window (shrunk at the borders), through an integral image.
+    /// Mean over a `(2r+1)²` window (shrunk at the borders).
     pub(crate) fn box_mean(&self, r: usize) -> Vec<f32> {
-        let integral = Integral::new(&self.data, self.w, self.h, false);
-        integral.means(r)
+        box_filter(&self.data, self.w, self.h, r)
     }
 
     /// Mean and standard deviation over a `(2r+1)²` window.
     pub(crate) fn box_mean_std(&self, r: usize) -> (Vec<f32>, Vec<f32>) {
-        let sum = Integral::new(&self.data, self.w, self.h, false);
-        let sq = Integral::new(&self.data, self.w, self.h, true);
-        let means = sum.means(r);
-        let sq_means = sq.means(r);
+        let means = box_filter(&self.data, self.w, self.h, r);
+        let squares: Vec<f32> = self.data.iter().map(|v| v * v).collect();
+        let sq_means = box_filter(&squares, self.w, self.h, r);
         let std = means
             .iter()
             .zip(&sq_means)
@@ -154,41 +152,47 @@ impl Gray {
     }
 }
 
-/// Summed-area table in `f64` (sums of squares of large images overflow `f32` precision).
-struct Integral {
-    w: usize,
-    h: usize,
-    table: Vec<f64>,
+/// Separable box mean with running sums (columns first, in `f64` so that long
+/// runs do not drift), windows shrunk at the borders.
+fn box_filter(data: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+    // Vertical window sums.
+    let mut vertical = vec![0.0f32; w * h];
+    let mut sums = vec![0.0f64; w];
+    let mut counts = vec![0u32; h];
+    let (mut top, mut bottom) = (0usize, 0usize); // rows in the window: [top, bottom)
+    for y in 0..h {
+        let (want_top, want_bottom) = (y.saturating_sub(r), (y + r + 1).min(h));
+        while bottom < want_bottom {
+            for (s, v) in sums.iter_mut().zip(&data[bottom * w..(bottom + 1) * w]) {
+                *s += f64::from(*v);
+            }
+            bottom += 1;
+        }
+        while top < want_top {
+            for (s, v) in sums.iter_mut().zip(&data[top * w..(top + 1) * w]) {
+                *s -= f64::from(*v);
+            }
+            top += 1;
+        }
+        counts[y] = (bottom - top) as u32;
+        for (o, s) in vertical[y * w..(y + 1) * w].iter_mut().zip(&sums) {
+            *o = *s as f32;
+        }
+    }
+    // Horizontal window sums of the vertical ones, from each row's prefix sums.
+    let mut out = vec![0.0f32; w * h];
+    let mut prefix = vec![0.0f64; w + 1];
+    for y in 0..h {
+        let row = &vertical[y * w..(y + 1) * w];
+        for x in 0..w {
+            prefix[x + 1] = prefix[x] + f64::from(row[x]);
+        }
+        let rows = f64::from(counts[y]);
+        for (x, o) in out[y * w..(y + 1) * w].iter_mut().enumerate() {
+            let (left, right) = (x.saturating_sub(r), (x + r + 1).min(w));
+            *o = ((prefix[right] - prefix[left]) / (rows * (right - left) as f64)) as f32;
+        }
+    }
+    out
 }
 
-impl Integral {
-    fn new(data: &[f32], w: usize, h: usize, squares: bool) -> Self {
-        let stride = w + 1;
-        let mut table = vec![0.0; stride * (h + 1)];
-        for y in 0..h {
-            let mut row = 0.0;
-            for x in 0..w {
-                let v = f64::from(data[y * w + x]);
-                row += if squares { v * v } else { v };
-                table[(y + 1) * stride + x + 1] = table[y * stride + x + 1] + row;
-            }
-        }
-        Integral { w, h, table }
-    }
-
-    fn means(&self, r: usize) -> Vec<f32> {
-        let stride = self.w + 1;
-        let mut out = Vec::with_capacity(self.w * self.h);
-        for y in 0..self.h {
-            let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(self.h));
-            for x in 0..self.w {
-                let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(self.w));
-                let s = self.table[y1 * stride + x1] - self.table[y0 * stride + x1]
-                    - self.table[y1 * stride + x0]
-                    + self.table[y0 * stride + x0];
-                out.push((s / ((y1 - y0) * (x1 - x0)) as f64) as f32);
-            }
-        }
-        out
-    }
-}
