@@ -162,19 +162,26 @@ pub(crate) fn align(strips: &Strips, templates: &Templates, grid: &Grid) -> [i32
             .copied()
             .filter(|&(cell, _)| cell / LINE_LENGTH == line)
             .collect();
-        let mut best = (0, f32::NEG_INFINITY);
-        for s in -reach..=reach {
+        let score_at = |s: i32| {
             let mut shifts = [0i32; 3];
             shifts[line] = s;
-            let score: f32 = cells
+            cells
                 .iter()
                 .map(|&(cell, class)| {
                     match_cell(strips, templates, 1, cell, &[class], shifts, 1).0[0]
                 })
                 .sum::<f32>()
-                - 0.02 * s.abs() as f32;
-            if score > best.1 {
-                best = (s, score);
+                / cells.len().max(1) as f32
+        };
+        // Where the fixed characters already match well, the line is in place.
+        let here = score_at(0);
+        let mut best = (0, here);
+        if here < 0.75 {
+            for s in (-reach..=reach).filter(|&s| s != 0) {
+                let score = score_at(s) - 0.002 * s.abs() as f32;
+                if score > best.1 {
+                    best = (s, score);
+                }
             }
         }
         *offset = best.0;
@@ -248,7 +255,7 @@ pub(crate) fn pick_blur(strips: &Strips, templates: &Templates, offsets: [i32; 3
         let mean = fixed
             .iter()
             .map(|&(cell, class)| {
-                match_cell(strips, templates, b, cell, &[class], offsets, strips.reach).0[0]
+                match_cell(strips, templates, b, cell, &[class], offsets, 1).0[0]
             })
             .sum::<f32>()
             / fixed.len().max(1) as f32;

@@ -90,8 +90,11 @@ impl Reader {
 
     /// Finds the MRZ in `image`, reads it, and checks the reading.
     pub fn read(&self, image: &ImageRef<'_>) -> Result<Reading, ReadError> {
+        let t0 = std::time::Instant::now();
         let gray = gray::Gray::from_image(image)?;
+        let t1 = std::time::Instant::now();
         let candidates = detect::find_mrz(&gray);
+        if std::env::var_os("MRZ_TIME").is_some() { eprintln!("TIME gray {:?} detect {:?}", t1 - t0, t1.elapsed()); }
         if candidates.is_empty() {
             return Err(ReadError::NotFound);
         }
@@ -139,22 +142,25 @@ impl Reader {
     /// `factor` times); with the mean match score.
     fn read_at(&self, source: &gray::Gray, factor: usize, grid: &Grid) -> Option<(f32, Reading)> {
         let templates = &self.templates;
+        let t0 = std::time::Instant::now();
         // First pass: wide strips, lines re-aligned, every other cell matched
         // to refit the grid as one plane map.
-        let strips = Strips::sample(source, factor, grid, classify::WIDE_MARGIN, 3)?;
+        let strips = Strips::sample(source, factor, grid, classify::WIDE_MARGIN, 2)?;
         let offsets = classify::align(&strips, templates, grid);
         let blur = classify::pick_blur(&strips, templates, offsets);
         let sparse = classify::classify(&strips, templates, offsets, blur, true);
+        if std::env::var_os("MRZ_TIME").is_some() { eprintln!("TIME pass0 {:?}", t0.elapsed()); }
         let cells = match classify::refine(grid, &sparse, offsets) {
             // Second pass, on the refined grid: close strips, every cell.
             Some(refined) => {
                 let grid = Grid::Plane(refined);
-                let strips = Strips::sample(source, factor, &grid, classify::NARROW_MARGIN, 2)?;
+                let strips = Strips::sample(source, factor, &grid, classify::NARROW_MARGIN, 1)?;
                 let offsets = classify::align(&strips, templates, &grid);
                 classify::classify(&strips, templates, offsets, blur, false)
             }
             None => classify::classify(&strips, templates, offsets, blur, false),
         };
+        if std::env::var_os("MRZ_TIME").is_some() { eprintln!("TIME total {:?}", t0.elapsed()); }
         Some((cells.mean_score(), decode::decode(&cells)))
     }
 }
