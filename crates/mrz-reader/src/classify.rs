@@ -87,12 +87,17 @@ impl Strips {
 /// Ink relative to the local paper: `1 − gray / paper`, paper being the
 /// brightest smoothed value around each column (shadows and glare vary slowly).
 fn to_ink(strip: &[f32], width: usize) -> Vec<f32> {
-    let mut smooth = strip.to_vec();
-    blur(&mut smooth, width, STRIP_H, 0.8);
+    // Brightest 3 × 3 mean of each column (a single pixel's maximum is noise).
     let column_max: Vec<f32> = (0..width)
         .map(|u| {
-            (0..STRIP_H)
-                .map(|v| smooth[v * width + u])
+            let (u0, u1) = (u.saturating_sub(1), (u + 2).min(width));
+            (1..STRIP_H - 1)
+                .map(|v| {
+                    (v - 1..=v + 1)
+                        .map(|vv| strip[vv * width + u0..vv * width + u1].iter().sum::<f32>())
+                        .sum::<f32>()
+                        / (3 * (u1 - u0)) as f32
+                })
                 .fold(0.0f32, f32::max)
         })
         .collect();

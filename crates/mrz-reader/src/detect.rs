@@ -63,9 +63,15 @@ pub(crate) fn find_mrz(gray: &Gray) -> Vec<Grid> {
 /// Dark blobs (locally adaptive threshold, 8-connected components) of plausible character size.
 fn blobs(work: &Gray) -> Vec<Blob> {
     let (w, h) = (work.w, work.h);
-    let (mean, std) = work.box_mean_std(12);
+    // Local statistics vary slowly: computed at half resolution (25-pixel window).
+    let half = work.downscale(2);
+    let (mean, std) = half.box_mean_std(6);
     let dark: Vec<bool> = (0..w * h)
-        .map(|i| work.data[i] < mean[i] - (0.5 * std[i]).max(6.0))
+        .map(|i| {
+            let (x, y) = ((i % w / 2).min(half.w - 1), (i / w / 2).min(half.h - 1));
+            let j = y * half.w + x;
+            work.data[i] < mean[j] - (0.5 * std[j]).max(6.0)
+        })
         .collect();
     let mut label = vec![u32::MAX; w * h];
     let mut stack = Vec::new();
