@@ -27,8 +27,11 @@ struct Line {
     offset: f64,
     /// Member blobs sorted along `dir`.
     members: Vec<usize>,
-    /// Capital height estimate (upper quartile of member heights).
+    /// Capital height estimate (upper quartile of member heights; the
+    /// bounding boxes of rotated characters make it an over-estimate).
     cap: f64,
+    /// Character pitch: median spacing of consecutive members (rotation-proof).
+    pitch: f64,
     t_min: f64,
     t_max: f64,
 }
@@ -248,6 +251,13 @@ fn line_through(
     let mut heights: Vec<f64> = members.iter().map(|&k| blobs[k].h).collect();
     heights.sort_by(f64::total_cmp);
     let cap = heights[(heights.len() * 3) / 4];
+    let mut steps: Vec<f64> = near[lo..=hi]
+        .windows(2)
+        .map(|w| w[1].0 - w[0].0)
+        .filter(|&d| d > 0.4 * cap && d < 1.6 * cap / CAP_RATIO)
+        .collect();
+    steps.sort_by(f64::total_cmp);
+    let pitch = steps.get(steps.len() / 2).copied().unwrap_or(cap / CAP_RATIO);
     Some(Line {
         dir,
         normal,
@@ -256,6 +266,7 @@ fn line_through(
         t_max: near[hi].0,
         members,
         cap,
+        pitch,
     })
 }
 
@@ -308,15 +319,15 @@ fn triples(lines: &[Line]) -> Vec<[usize; 3]> {
             a.offset * a.normal.1 + tm * a.dir.1,
         );
         let dist = (pa.0 * b.normal.0 + pa.1 * b.normal.1 - b.offset).abs();
-        let expected = cap * LINE_RATIO / CAP_RATIO;
-        if dist < 0.7 * expected || dist > 1.4 * expected {
+        let expected = a.pitch.max(b.pitch) * LINE_RATIO;
+        if dist < 0.75 * expected || dist > 1.35 * expected {
             return false;
         }
         // Overlapping along the lines.
         let (b0, b1) = project_range(b, a);
         b0.max(a.t_min) < b1.min(a.t_max)
     };
-    let mut out: Vec<(usize, [usize; 3])> = Vec::new();
+    let mut out: Vec<(f64, [usize; 3])> = Vec::new();
     for (ia, &a) in sorted.iter().enumerate() {
         for (ib, &b) in sorted.iter().enumerate().skip(ia + 1) {
             if !compatible(&lines[a], &lines[b]) {
@@ -326,13 +337,17 @@ fn triples(lines: &[Line]) -> Vec<[usize; 3]> {
                 if !compatible(&lines[b], &lines[c]) {
                     continue;
                 }
+                // The MRZ is the largest text on the back: members count by their pitch.
+                let weight = |l: &Line| l.members.len().min(32) as f64 * l.pitch;
                 let count = lines[a].members.len() + lines[b].members.len() + lines[c].members.len();
-                out.push((count, [a, b, c]));
+                if count >= 40 {
+                    out.push((weight(&lines[a]) + weight(&lines[b]) + weight(&lines[c]), [a, b, c]));
+                }
             }
         }
     }
-    out.sort_by(|a, b| b.0.cmp(&a.0));
-    out.into_iter().filter(|(n, _)| *n >= 40).map(|(_, t)| t).collect()
+    out.sort_by(|a, b| b.0.total_cmp(&a.0));
+    out.into_iter().map(|(_, t)| t).collect()
 }
 
 /// `b`'s extent in `a`'s coordinate along the line.
@@ -351,7 +366,7 @@ fn project_range(b: &Line, a: &Line) -> (f64, f64) {
 /// Column of every member of a line: walks along it at the local pitch, with
 /// blobs wider than a character counted as several (merged by blur).
 fn columns(blobs: &[Blob], line: &Line) -> Vec<(usize, f64, usize)> {
-    let pitch0 = line.cap / CAP_RATIO;
+    let pitch0 = line.pitch;
     let t = |k: usize| {
         let b = &blobs[k];
         b.cx * line.dir.0 + b.cy * line.dir.1
@@ -412,7 +427,7 @@ fn grid(blobs: &[Blob], lines: &[Line], triple: &[usize; 3], scale: f64) -> Opti
                 abc: fit,
             };
             abc = Some(fit);
-            let pitch = line.cap * scale / CAP_RATIO;
+            let pitch = line.pitch * scale;
             let t = |col: f64| (fit.0 + fit.1 * col) / (1.0 + fit.2 * col);
             let kept: Vec<(f64, f64)> = points
                 .iter()
