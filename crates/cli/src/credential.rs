@@ -133,15 +133,22 @@ fn read_one(reader: &Reader, path: &Path, reference: Date) -> anyhow::Result<ser
         .with_context(|| "cannot read the file")?
         .len();
     if size > MAX_IMAGE_BYTES {
-        bail!("the file is larger than {MAX_IMAGE_BYTES} bytes; a photograph of a card is far smaller");
+        bail!(
+            "the file is larger than {MAX_IMAGE_BYTES} bytes; a photograph of a card is far smaller"
+        );
     }
     let bytes = std::fs::read(path).context("cannot read the file")?;
     let started = Instant::now();
     let decoded = image::load_from_memory(&bytes)
         .context("not a JPEG or PNG image this program can decode")?
         .into_luma8();
-    let image = ImageRef::new(decoded.width(), decoded.height(), PixelFormat::Gray, decoded.as_raw())
-        .context("the image cannot hold a credential's MRZ")?;
+    let image = ImageRef::new(
+        decoded.width(),
+        decoded.height(),
+        PixelFormat::Gray,
+        decoded.as_raw(),
+    )
+    .context("the image cannot hold a credential's MRZ")?;
     let result = reader.read(&image);
     let read_ms = (started.elapsed().as_secs_f64() * 1e4).round() / 10.0;
     let file = path.display().to_string();
@@ -155,8 +162,14 @@ fn read_one(reader: &Reader, path: &Path, reference: Date) -> anyhow::Result<ser
                     "confidence".into(),
                     serde_json::json!((f64::from(reading.confidence) * 1000.0).round() / 1000.0),
                 );
-                object.insert("accepted".into(), serde_json::json!(reading.accepted && report.valid));
-                object.insert("corrected_characters".into(), serde_json::json!(reading.corrected));
+                object.insert(
+                    "accepted".into(),
+                    serde_json::json!(reading.accepted && report.valid),
+                );
+                object.insert(
+                    "corrected_characters".into(),
+                    serde_json::json!(reading.corrected),
+                );
             }
             value
         }

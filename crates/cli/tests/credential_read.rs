@@ -32,9 +32,26 @@ fn reports(output: &Output) -> Vec<Value> {
 fn synth(dir: &Path, level: &str, count: u32) -> Vec<Value> {
     let out = dir.to_str().unwrap();
     let count = count.to_string();
-    let args = ["credential", "synth-images", "--level", level, "--count", &count];
-    let output = apoyo(&[&args[..], &["--seed", "11", "--voters", "2000", "--out", out]].concat());
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let args = [
+        "credential",
+        "synth-images",
+        "--level",
+        level,
+        "--count",
+        &count,
+    ];
+    let output = apoyo(
+        &[
+            &args[..],
+            &["--seed", "11", "--voters", "2000", "--out", out],
+        ]
+        .concat(),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     std::fs::read_to_string(dir.join("truth.jsonl"))
         .unwrap()
         .lines()
@@ -48,7 +65,12 @@ fn generated_photographs_are_read_and_checked() {
     let truth = synth(dir.path(), "easy", 3);
     let files: Vec<String> = truth
         .iter()
-        .map(|t| dir.path().join(t["file"].as_str().unwrap()).display().to_string())
+        .map(|t| {
+            dir.path()
+                .join(t["file"].as_str().unwrap())
+                .display()
+                .to_string()
+        })
         .collect();
     let mut args = vec!["credential", "read", "--reference-date", "2026-06-01"];
     args.extend(files.iter().map(String::as_str));
@@ -72,8 +94,13 @@ fn generated_photographs_are_read_and_checked() {
         // The same report as `credential check`: the fields it read, and every check.
         assert_eq!(report["fields"]["cic"], truth["credential"]["cic"]);
         assert_eq!(report["reference_date"], "2026-06-01");
-        assert!(report["checks"].as_array().unwrap().iter().all(|c| c["ok"] == true
-            || c["severity"] == "warning"));
+        assert!(
+            report["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["ok"] == true || c["severity"] == "warning")
+        );
     }
 }
 
@@ -90,7 +117,12 @@ fn a_photograph_without_an_mrz_gives_status_1_and_a_message_in_spanish() {
     assert_eq!(reports.len(), 1);
     assert_eq!(reports[0]["mrz"], Value::Null);
     assert_eq!(reports[0]["accepted"], false);
-    assert!(reports[0]["message"].as_str().unwrap().contains("No se encontró"));
+    assert!(
+        reports[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("No se encontró")
+    );
 }
 
 #[test]
@@ -103,7 +135,10 @@ fn unusable_files_give_status_2_with_the_reason_on_stderr() {
         let output = apoyo(&["credential", "read", path.to_str().unwrap()]);
         assert_eq!(output.status.code(), Some(2), "{}", path.display());
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains(path.file_name().unwrap().to_str().unwrap()), "{stderr}");
+        assert!(
+            stderr.contains(path.file_name().unwrap().to_str().unwrap()),
+            "{stderr}"
+        );
         assert!(output.stdout.is_empty());
     }
     let output = apoyo(&["credential", "read"]);

@@ -37,7 +37,10 @@ struct Tally {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let dir = PathBuf::from(args.first().expect("usage: mrz_bench DIR [--tesseract] [--verbose]"));
+    let dir = PathBuf::from(
+        args.first()
+            .expect("usage: mrz_bench DIR [--tesseract] [--verbose]"),
+    );
     let tesseract = args.iter().any(|a| a == "--tesseract");
     let verbose = args.iter().any(|a| a == "--verbose");
     let only: Option<&String> = args.iter().skip(1).find(|a| !a.starts_with("--"));
@@ -62,7 +65,9 @@ fn main() {
 
         let started = Instant::now();
         let bytes = std::fs::read(dir.join(&file)).expect("image");
-        let decoded = image::load_from_memory(&bytes).expect("decode").into_luma8();
+        let decoded = image::load_from_memory(&bytes)
+            .expect("decode")
+            .into_luma8();
         let decoded_at = Instant::now();
         let image = ImageRef::new(
             decoded.width(),
@@ -87,7 +92,10 @@ fn main() {
                     print_grids(&reader, &image, &truth);
                 }
                 if verbose && exact && !reading.accepted {
-                    println!("{file}: exact but not accepted (confidence {:.2})", reading.confidence);
+                    println!(
+                        "{file}: exact but not accepted (confidence {:.2})",
+                        reading.confidence
+                    );
                 }
             }
             Err(error) => {
@@ -165,7 +173,10 @@ fn report_miss(file: &str, reading: &Reading, expected: &[String]) {
                 .filter(|(_, (a, b))| a != b)
                 .map(|(c, _)| format!("{c:.2}"))
                 .collect();
-            println!("  got  {got}\n  want {want}\n       {marks} conf {}", confs.join(" "));
+            println!(
+                "  got  {got}\n  want {want}\n       {marks} conf {}",
+                confs.join(" ")
+            );
         }
     }
 }
@@ -180,13 +191,18 @@ fn print_grids(reader: &Reader, image: &ImageRef<'_>, truth: &Value) {
         let pitch = truth["mrz_width_px"].as_f64().unwrap() / 30.0;
         let s = if first { 0.5 } else { -0.5 };
         let (mx, my) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-        let (dx, dy) = (truth["mrz_band"][1][0].as_f64().unwrap() - truth["mrz_band"][0][0].as_f64().unwrap(),
-                        truth["mrz_band"][1][1].as_f64().unwrap() - truth["mrz_band"][0][1].as_f64().unwrap());
+        let (dx, dy) = (
+            truth["mrz_band"][1][0].as_f64().unwrap() - truth["mrz_band"][0][0].as_f64().unwrap(),
+            truth["mrz_band"][1][1].as_f64().unwrap() - truth["mrz_band"][0][1].as_f64().unwrap(),
+        );
         let len = dx.hypot(dy);
         (mx + s * pitch * dx / len, my + s * pitch * dy / len)
     };
     let want = [centre(0, true), centre(0, false), centre(2, true)];
-    println!("  truth grid {:?}", want.map(|p| (p.0.round(), p.1.round())));
+    println!(
+        "  truth grid {:?}",
+        want.map(|p| (p.0.round(), p.1.round()))
+    );
     for g in reader.debug_grids(image).unwrap_or_default() {
         println!("  found grid {:?}", g.map(|p| (p.0.round(), p.1.round())));
     }
@@ -236,7 +252,10 @@ fn run_tesseract(
         .arg(&crop)
         .arg("stdout")
         .args(["--psm", "6", "-l", "eng"])
-        .args(["-c", "tessedit_char_whitelist=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ<"])
+        .args([
+            "-c",
+            "tessedit_char_whitelist=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ<",
+        ])
         .env("OMP_THREAD_LIMIT", "1")
         .output()
         .expect("run tesseract (apt-get install -y tesseract-ocr tesseract-ocr-eng)");

@@ -3,9 +3,7 @@
 use crate::geometry::{Grid, Homography};
 use crate::gray::Gray;
 use crate::layout::{CELLS, LINE_LENGTH, LINES, allowed};
-use crate::templates::{
-    BLURS, LINE_RATIO, PAD_X, PITCH, TEMPLATE_H, TEMPLATE_W, Templates, blur,
-};
+use crate::templates::{BLURS, LINE_RATIO, PAD_X, PITCH, TEMPLATE_H, TEMPLATE_W, Templates, blur};
 
 /// Pixels a character may sit off its grid position, either way, in each direction.
 const SHIFT: usize = 3;
@@ -45,7 +43,11 @@ impl Strips {
             return None;
         }
         // The wide first pass only places the lines: one sample per pixel is enough.
-        let n = if margin >= WIDE_MARGIN { 1 } else { (scale.ceil() as usize).clamp(1, 3) };
+        let n = if margin >= WIDE_MARGIN {
+            1
+        } else {
+            (scale.ceil() as usize).clamp(1, 3)
+        };
         let line_px = PITCH as f64 * LINE_RATIO;
         let mut ink = Vec::with_capacity(LINES);
         for r in 0..LINES {
@@ -134,7 +136,10 @@ impl Cells {
         self.scores[cell]
             .iter()
             .enumerate()
-            .fold((0, f32::NEG_INFINITY), |acc, (c, &s)| if s > acc.1 { (c, s) } else { acc })
+            .fold(
+                (0, f32::NEG_INFINITY),
+                |acc, (c, &s)| if s > acc.1 { (c, s) } else { acc },
+            )
     }
 
     pub(crate) fn mean_score(&self) -> f32 {
@@ -216,7 +221,10 @@ pub(crate) fn align(strips: &Strips, templates: &Templates, grid: &Grid) -> [i32
     let ink = ink_per_cell(strips, 2);
     let typical = {
         let mut inside: Vec<f32> = (0..LINE_LENGTH)
-            .map(|c| ink[(c as i32 + strips.margin as i32 + around).clamp(0, ink.len() as i32 - 1) as usize])
+            .map(|c| {
+                ink[(c as i32 + strips.margin as i32 + around).clamp(0, ink.len() as i32 - 1)
+                    as usize]
+            })
             .collect();
         inside.sort_by(f32::total_cmp);
         inside[LINE_LENGTH / 2].max(1e-3)
@@ -227,7 +235,8 @@ pub(crate) fn align(strips: &Strips, templates: &Templates, grid: &Grid) -> [i32
         let inside: f32 = (first..first + LINE_LENGTH as i32)
             .map(|c| (ink[c as usize] / typical).min(1.0))
             .sum();
-        let outside = (ink[(first - 1) as usize] + ink[(first + LINE_LENGTH as i32) as usize]) / typical;
+        let outside =
+            (ink[(first - 1) as usize] + ink[(first + LINE_LENGTH as i32) as usize]) / typical;
         let score = inside - 3.0 * outside - 0.3 * (s - around).abs() as f32;
         if score > best.1 {
             best = (s, score);
@@ -259,9 +268,7 @@ pub(crate) fn pick_blur(strips: &Strips, templates: &Templates, offsets: [i32; 3
     for b in 0..BLURS.len() {
         let mean = fixed
             .iter()
-            .map(|&(cell, class)| {
-                match_cell(strips, templates, b, cell, &[class], offsets, 1).0[0]
-            })
+            .map(|&(cell, class)| match_cell(strips, templates, b, cell, &[class], offsets, 1).0[0])
             .sum::<f32>()
             / fixed.len().max(1) as f32;
         if mean > best.1 {
@@ -290,7 +297,15 @@ pub(crate) fn classify(
             shifts.push((0, 0));
             continue;
         }
-        let (s, shift) = match_cell(strips, templates, blur, cell, &classes, offsets, strips.reach);
+        let (s, shift) = match_cell(
+            strips,
+            templates,
+            blur,
+            cell,
+            &classes,
+            offsets,
+            strips.reach,
+        );
         for (&c, &v) in classes.iter().zip(&s) {
             row[c] = v;
         }

@@ -123,7 +123,10 @@ pub(crate) fn decode(cells: &Cells) -> Reading {
         .map(|options| {
             options
                 .iter()
-                .fold((0, f32::INFINITY), |acc, &(c, k)| if k < acc.1 { (c, k) } else { acc })
+                .fold(
+                    (0, f32::INFINITY),
+                    |acc, &(c, k)| if k < acc.1 { (c, k) } else { acc },
+                )
                 .0
         })
         .collect();

@@ -47,13 +47,6 @@ pub(crate) fn find_mrz(gray: &Gray) -> Vec<Grid> {
     }
     let blobs = blobs(&work);
     let lines = lines(&blobs);
-    if std::env::var_os("MRZ_DEBUG").is_some() {
-        eprintln!("factor {factor} blobs {}", blobs.len());
-        for l in &lines {
-            eprintln!("line n={} cap={:.1} dir=({:.3},{:.3}) off={:.1} t=[{:.0},{:.0}]", l.members.len(), l.cap, l.dir.0, l.dir.1, l.offset, l.t_min, l.t_max);
-            if std::env::var_os("MRZ_DEBUG_BLOBS").is_some() { for &m in &l.members { let b = blobs[m]; eprint!(" ({:.0},{:.0} {}x{})", b.cx, b.cy, b.w, b.h); } eprintln!(); }
-        }
-    }
     let mut triples = triples(&lines);
     triples.truncate(MAX_CANDIDATES);
     let scale = factor as f64;
@@ -124,7 +117,10 @@ fn blobs(work: &Gray) -> Vec<Blob> {
             },
         ));
     }
-    out.into_iter().filter(|(ok, _)| *ok).map(|(_, b)| b).collect()
+    out.into_iter()
+        .filter(|(ok, _)| *ok)
+        .map(|(_, b)| b)
+        .collect()
 }
 
 /// Straight lines of similar blobs, greedily, longest first.
@@ -162,7 +158,13 @@ fn lines(blobs: &[Blob]) -> Vec<Line> {
         .iter()
         .filter_map(|&(i, j)| {
             let (a, b) = (blobs[i], blobs[j]);
-            let line = line_through(blobs, (a.cx, a.cy), (b.cx - a.cx, b.cy - a.cy), a.h.max(b.h), i)?;
+            let line = line_through(
+                blobs,
+                (a.cx, a.cy),
+                (b.cx - a.cx, b.cy - a.cy),
+                a.h.max(b.h),
+                i,
+            )?;
             // Two blobs give a rough angle; refitting on the members converges on the line.
             let mut line = line;
             for _ in 0..3 {
@@ -213,13 +215,7 @@ fn fit_score(blobs: &[Blob], line: &Line) -> f64 {
 
 /// Blobs near the line through `p` along `d`, of a height compatible with `h`,
 /// in the contiguous run (no gap over 3 heights) that holds `seed`.
-fn line_through(
-    blobs: &[Blob],
-    p: (f64, f64),
-    d: (f64, f64),
-    h: f64,
-    seed: usize,
-) -> Option<Line> {
+fn line_through(blobs: &[Blob], p: (f64, f64), d: (f64, f64), h: f64, seed: usize) -> Option<Line> {
     let len = d.0.hypot(d.1);
     if len < 1e-9 {
         return None;
@@ -257,7 +253,10 @@ fn line_through(
         .filter(|&d| d > 0.4 * cap && d < 1.6 * cap / CAP_RATIO)
         .collect();
     steps.sort_by(f64::total_cmp);
-    let pitch = steps.get(steps.len() / 2).copied().unwrap_or(cap / CAP_RATIO);
+    let pitch = steps
+        .get(steps.len() / 2)
+        .copied()
+        .unwrap_or(cap / CAP_RATIO);
     Some(Line {
         dir,
         normal,
@@ -339,9 +338,13 @@ fn triples(lines: &[Line]) -> Vec<[usize; 3]> {
                 }
                 // The MRZ is the largest text on the back: members count by their pitch.
                 let weight = |l: &Line| l.members.len().min(32) as f64 * l.pitch;
-                let count = lines[a].members.len() + lines[b].members.len() + lines[c].members.len();
+                let count =
+                    lines[a].members.len() + lines[b].members.len() + lines[c].members.len();
                 if count >= 40 {
-                    out.push((weight(&lines[a]) + weight(&lines[b]) + weight(&lines[c]), [a, b, c]));
+                    out.push((
+                        weight(&lines[a]) + weight(&lines[b]) + weight(&lines[c]),
+                        [a, b, c],
+                    ));
                 }
             }
         }
@@ -381,7 +384,11 @@ fn columns(blobs: &[Blob], line: &Line) -> Vec<(usize, f64, usize)> {
     let mut previous: Option<(f64, f64)> = None; // (t, centre column)
     for &k in &line.members {
         let wk = width(k);
-        let cells = if wk > 1.35 * pitch { ((wk / pitch) + 0.2).round().max(2.0) } else { 1.0 };
+        let cells = if wk > 1.35 * pitch {
+            ((wk / pitch) + 0.2).round().max(2.0)
+        } else {
+            1.0
+        };
         let centre = match previous {
             None => (cells - 1.0) / 2.0,
             Some((pt, pc)) => {
@@ -407,7 +414,10 @@ fn grid(blobs: &[Blob], lines: &[Line], triple: &[usize; 3], scale: f64) -> Opti
     let mut maps = Vec::with_capacity(3);
     for &l in triple {
         let line = &lines[l];
-        let origin = (line.offset * line.normal.0 * scale, line.offset * line.normal.1 * scale);
+        let origin = (
+            line.offset * line.normal.0 * scale,
+            line.offset * line.normal.1 * scale,
+        );
         let mut points: Vec<(f64, f64)> = columns(blobs, line)
             .into_iter()
             .filter(|&(k, _, cells)| cells == 1 && blobs[k].h >= 0.75 * line.cap)

@@ -11,7 +11,10 @@ impl Homography {
         let m = &self.m;
         let w = m[6] * x + m[7] * y + m[8];
         let w = if w.abs() < 1e-12 { 1e-12 } else { w };
-        ((m[0] * x + m[1] * y + m[2]) / w, (m[3] * x + m[4] * y + m[5]) / w)
+        (
+            (m[0] * x + m[1] * y + m[2]) / w,
+            (m[3] * x + m[4] * y + m[5]) / w,
+        )
     }
 
     /// Least-squares fit of `to ≈ H(from)` on four or more pairs (normalised DLT with `h33 = 1`).
@@ -47,7 +50,17 @@ impl Homography {
         };
         // Undo the normalisations: H = T_to⁻¹ · N · T_from.
         let t_from = Homography {
-            m: [nf.0, 0.0, -nf.0 * tf.0, 0.0, nf.0, -nf.0 * tf.1, 0.0, 0.0, 1.0],
+            m: [
+                nf.0,
+                0.0,
+                -nf.0 * tf.0,
+                0.0,
+                nf.0,
+                -nf.0 * tf.1,
+                0.0,
+                0.0,
+                1.0,
+            ],
         };
         let t_to_inv = Homography {
             m: [1.0 / nt.0, 0.0, tt.0, 0.0, 1.0 / nt.0, tt.1, 0.0, 0.0, 1.0],
@@ -182,7 +195,11 @@ fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
         let s: f64 = (row + 1..3).map(|k| a[row][k] * x[k]).sum();
         x[row] = (b[row] - s) / a[row][row];
     }
-    if x.iter().all(|v| v.is_finite()) { Some(x) } else { None }
+    if x.iter().all(|v| v.is_finite()) {
+        Some(x)
+    } else {
+        None
+    }
 }
 
 /// Centroid and scale that bring points to mean distance √2 from the origin.
@@ -190,7 +207,11 @@ fn normalizer(points: &[(f64, f64)]) -> Option<((f64, f64), (f64, f64))> {
     let n = points.len() as f64;
     let cx = points.iter().map(|p| p.0).sum::<f64>() / n;
     let cy = points.iter().map(|p| p.1).sum::<f64>() / n;
-    let mean = points.iter().map(|p| (p.0 - cx).hypot(p.1 - cy)).sum::<f64>() / n;
+    let mean = points
+        .iter()
+        .map(|p| (p.0 - cx).hypot(p.1 - cy))
+        .sum::<f64>()
+        / n;
     if mean < 1e-9 {
         return None;
     }

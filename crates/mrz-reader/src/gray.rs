@@ -88,7 +88,9 @@ impl Gray {
             PixelFormat::Rgb | PixelFormat::Rgba => image
                 .bytes
                 .chunks_exact(channels)
-                .map(|p| 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]))
+                .map(|p| {
+                    0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])
+                })
                 .collect(),
         };
         Ok(Gray { w, h, data })
@@ -195,4 +197,3 @@ fn box_filter(data: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
     }
     out
 }
-

@@ -31,13 +31,15 @@ mod templates;
 use classify::Strips;
 use geometry::Grid;
 pub use gray::{ImageRef, PixelFormat};
-pub use layout::{LINES, LINE_LENGTH};
+pub use layout::{LINE_LENGTH, LINES};
 
 /// Why an image could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     /// The pixel buffer does not match the stated size and format.
-    #[error("the pixel buffer holds {actual} bytes; {width}×{height} in {format:?} needs {expected}")]
+    #[error(
+        "the pixel buffer holds {actual} bytes; {width}×{height} in {format:?} needs {expected}"
+    )]
     BufferSize {
         width: u32,
         height: u32,
@@ -90,11 +92,8 @@ impl Reader {
 
     /// Finds the MRZ in `image`, reads it, and checks the reading.
     pub fn read(&self, image: &ImageRef<'_>) -> Result<Reading, ReadError> {
-        let t0 = std::time::Instant::now();
         let gray = gray::Gray::from_image(image)?;
-        let t1 = std::time::Instant::now();
         let candidates = detect::find_mrz(&gray);
-        if std::env::var_os("MRZ_TIME").is_some() { eprintln!("TIME gray {:?} detect {:?}", t1 - t0, t1.elapsed()); }
         if candidates.is_empty() {
             return Err(ReadError::NotFound);
         }
@@ -103,7 +102,8 @@ impl Reader {
         for candidate in candidates {
             // Strips are sampled at 16 pixels a character: from a reduced copy
             // when the photograph is much finer (fewer samples, same average).
-            let factor = ((candidate.pitch() / templates::PITCH as f64).floor() as usize).clamp(1, 8);
+            let factor =
+                ((candidate.pitch() / templates::PITCH as f64).floor() as usize).clamp(1, 8);
             if factor > 1 && !reduced.iter().any(|(f, _)| *f == factor) {
                 reduced.push((factor, gray.downscale(factor)));
             }
@@ -142,14 +142,12 @@ impl Reader {
     /// `factor` times); with the mean match score.
     fn read_at(&self, source: &gray::Gray, factor: usize, grid: &Grid) -> Option<(f32, Reading)> {
         let templates = &self.templates;
-        let t0 = std::time::Instant::now();
         // First pass: wide strips, lines re-aligned, every other cell matched
         // to refit the grid as one plane map.
         let strips = Strips::sample(source, factor, grid, classify::WIDE_MARGIN, 2)?;
         let offsets = classify::align(&strips, templates, grid);
         let blur = classify::pick_blur(&strips, templates, offsets);
         let sparse = classify::classify(&strips, templates, offsets, blur, true);
-        if std::env::var_os("MRZ_TIME").is_some() { eprintln!("TIME pass0 {:?}", t0.elapsed()); }
         let cells = match classify::refine(grid, &sparse, offsets) {
             // Second pass, on the refined grid: close strips, every cell.
             Some(refined) => {
@@ -160,7 +158,6 @@ impl Reader {
             }
             None => classify::classify(&strips, templates, offsets, blur, false),
         };
-        if std::env::var_os("MRZ_TIME").is_some() { eprintln!("TIME total {:?}", t0.elapsed()); }
         Some((cells.mean_score(), decode::decode(&cells)))
     }
 }

@@ -152,7 +152,12 @@ mod tests {
             assert!((self_score - 1.0).abs() < 1e-3, "{}", ALPHABET[i] as char);
             for (j, b) in sharp.iter().enumerate().skip(i + 1) {
                 let ncc: f32 = a.pixels.iter().zip(&b.pixels).map(|(p, q)| p * q).sum();
-                assert!(ncc < 0.97, "{} ~ {}: {ncc}", ALPHABET[i] as char, ALPHABET[j] as char);
+                assert!(
+                    ncc < 0.97,
+                    "{} ~ {}: {ncc}",
+                    ALPHABET[i] as char,
+                    ALPHABET[j] as char
+                );
             }
         }
     }

@@ -119,7 +119,13 @@ fn an_image_without_an_mrz_is_not_read() {
     let reader = Reader::new().unwrap();
     let (w, h) = (320u32, 240u32);
     let pixels: Vec<u8> = (0..w * h)
-        .map(|i| if (i % w / 20 + i / w / 20) % 2 == 0 { 40 } else { 220 })
+        .map(|i| {
+            if (i % w / 20 + i / w / 20) % 2 == 0 {
+                40
+            } else {
+                220
+            }
+        })
         .collect();
     let image = ImageRef::new(w, h, PixelFormat::Gray, &pixels).unwrap();
     match reader.read(&image) {
