@@ -193,8 +193,7 @@ pub(crate) fn decode(cells: &Cells) -> Reading {
         // Min-marginals: the best consistent reading with another class in the cell.
         for (i, step) in steps.iter().enumerate() {
             let mut other = f32::INFINITY;
-            for state in 0..STATES {
-                let f = forward[i][state];
+            for (state, &f) in forward[i].iter().enumerate() {
                 if !f.is_finite() {
                     continue;
                 }
@@ -277,10 +276,10 @@ fn reading_of(cells: &Cells, chosen: &[usize], margin: &[f32], raw: &[usize]) ->
 /// blurred or glared `<` most often turns into (`K`, `L`, `C`): halve its confidence.
 fn doubt_lone_letters(line: &str, confidence: &mut [f32]) {
     let bytes = line.as_bytes();
-    for i in 0..bytes.len() {
-        let letter = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_uppercase);
+    let letter = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_uppercase);
+    for (i, c) in confidence.iter_mut().enumerate() {
         if letter(i) && (i == 0 || !letter(i - 1)) && !letter(i + 1) {
-            confidence[i] *= 0.5;
+            *c *= 0.5;
         }
     }
 }

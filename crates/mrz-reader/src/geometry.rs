@@ -1,5 +1,8 @@
 //! Plane homographies: the MRZ's cell grid (column, line) to image pixels.
 
+/// A grid point and where it is in the image.
+pub(crate) type PointPair = ((f64, f64), (f64, f64));
+
 /// A 3×3 projective map, row-major, normalised so that `m[8] == 1`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Homography {
@@ -18,7 +21,7 @@ impl Homography {
     }
 
     /// Least-squares fit of `to ≈ H(from)` on four or more pairs (normalised DLT with `h33 = 1`).
-    pub(crate) fn fit(pairs: &[((f64, f64), (f64, f64))]) -> Option<Homography> {
+    pub(crate) fn fit(pairs: &[PointPair]) -> Option<Homography> {
         if pairs.len() < 4 {
             return None;
         }
@@ -184,8 +187,9 @@ fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
         b.swap(col, pivot);
         for row in col + 1..3 {
             let f = a[row][col] / a[col][col];
-            for k in col..3 {
-                a[row][k] -= f * a[col][k];
+            let pivot_row = a[col];
+            for (x, p) in a[row].iter_mut().zip(pivot_row).skip(col) {
+                *x -= f * p;
             }
             b[row] -= f * b[col];
         }
@@ -230,8 +234,9 @@ fn solve8(mut a: [[f64; 8]; 8], mut b: [f64; 8]) -> Option<[f64; 8]> {
         b.swap(col, pivot);
         for row in col + 1..8 {
             let f = a[row][col] / a[col][col];
-            for k in col..8 {
-                a[row][k] -= f * a[col][k];
+            let pivot_row = a[col];
+            for (x, p) in a[row].iter_mut().zip(pivot_row).skip(col) {
+                *x -= f * p;
             }
             b[row] -= f * b[col];
         }
