@@ -8,6 +8,7 @@
 #
 #   bench/mrz-read.sh [COUNT] [SEED]      # default: 200 images per level, seed 20261128
 #   NO_TESSERACT=1 bench/mrz-read.sh 40 1 # reader only (tuning)
+#   PROFILE=debug NO_TESSERACT=1 bench/mrz-read.sh 3 1   # smoke run (CI), no release build
 #
 # Tesseract (apt-get install -y tesseract-ocr tesseract-ocr-eng) is given the
 # axis-aligned bounding box of the ground-truth MRZ band, padded by half a line
@@ -23,10 +24,18 @@ SEED=${2:-20261128}
 WORK=${WORK:-$(mktemp -d)}
 trap '[ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 
-cargo build --quiet --release --bin apoyo
-cargo build --quiet --release -p apoyo-mrz-reader --example mrz_bench
+PROFILE=${PROFILE:-release}
+if [ "$PROFILE" = release ]; then
+  cargo build --quiet --release --bin apoyo
+  cargo build --quiet --release -p apoyo-mrz-reader --example mrz_bench
+  BIN=target/release
+else
+  cargo build --quiet --bin apoyo
+  cargo build --quiet -p apoyo-mrz-reader --example mrz_bench
+  BIN=target/debug
+fi
 for level in easy moderate hard; do
-  target/release/apoyo credential synth-images --level "$level" --count "$COUNT" --seed "$SEED" --out "$WORK" >/dev/null
+  "$BIN"/apoyo credential synth-images --level "$level" --count "$COUNT" --seed "$SEED" --out "$WORK" >/dev/null
 done
 
 ARGS=("$WORK")
@@ -35,4 +44,4 @@ if [ -z "${NO_TESSERACT:-}" ]; then
   ARGS+=(--tesseract)
 fi
 echo "MRZ reader on $COUNT images per level, seed $SEED ($(nproc) cores; $(tesseract --version 2>/dev/null | head -1 || echo 'no tesseract'))"
-target/release/examples/mrz_bench "${ARGS[@]}"
+"$BIN"/examples/mrz_bench "${ARGS[@]}"
