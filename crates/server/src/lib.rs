@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod crosscheck;
 pub mod error;
 pub mod images;
 pub mod state;
@@ -143,7 +144,12 @@ impl App {
         tracing::info!(address = %self.address, "serving");
         let store = self.state.store.clone();
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(worker::run(store.clone(), stopped));
+        let worker = tokio::spawn(worker::run(store.clone(), stopped.clone()));
+        let crosscheck = tokio::spawn(crosscheck::run(
+            store.clone(),
+            self.state.blobs.clone(),
+            stopped,
+        ));
         let served = axum::serve(
             self.listener,
             self.router
@@ -155,6 +161,9 @@ impl App {
         let _ = stop.send(true);
         if let Err(e) = worker.await {
             tracing::error!(error = %e, "verification worker ended abnormally");
+        }
+        if let Err(e) = crosscheck.await {
+            tracing::error!(error = %e, "image cross-check ended abnormally");
         }
         served?;
         tokio::time::timeout(Duration::from_secs(10), store.close())

@@ -60,6 +60,11 @@ pub struct SupportView {
     /// `kind` → URL of the image (staff only).
     #[schema(value_type = Option<Object>)]
     pub image_urls: Option<Value>,
+    /// The typed data against the MRZ read from the back image (staff only; null until
+    /// checked): `status` (`agrees`, `differs`, `unreadable`, `no_mrz`), `label` (Spanish),
+    /// `mrz` read, `confidence`, `differences` [{code, message}], `checked_at`.
+    #[schema(value_type = Option<Object>)]
+    pub image_check: Option<Value>,
 }
 
 fn label(code: &str) -> String {
@@ -130,6 +135,20 @@ pub async fn get_support(
                 .collect(),
         )
     });
+    let image_check = match staff {
+        true => state.store.image_check(support_id).await?.map(|c| {
+            json!({
+                "status": c.status,
+                "label": crate::crosscheck::status_label(&c.status),
+                "mrz": c.mrz,
+                "confidence": c.confidence,
+                "differences": c.differences,
+                "read_ms": c.read_ms,
+                "checked_at": c.checked_at,
+            })
+        }),
+        false => None,
+    };
     let location = match (detail.latitude, detail.longitude) {
         (Some(latitude), Some(longitude)) if staff => {
             Some(json!({ "latitude": latitude, "longitude": longitude }))
@@ -164,6 +183,7 @@ pub async fn get_support(
         captured_at: staff.then_some(detail.captured_at),
         location,
         image_urls,
+        image_check,
         receipt: detail.receipt.into(),
     }))
 }
