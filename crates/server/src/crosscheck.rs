@@ -92,15 +92,12 @@ fn check_one(reader: &Reader, pending: &PendingImageCheck, image: Option<&[u8]>)
     )
 }
 
-async fn get_blob(blobs: &Arc<dyn BlobStore>, key: &str) -> std::io::Result<Vec<u8>> {
-    let (blobs, key) = (blobs.clone(), key.to_owned());
-    tokio::task::spawn_blocking(move || blobs.get(&key))
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))?
+async fn get_blob(blobs: &BlobStore, key: &str) -> std::io::Result<Vec<u8>> {
+    blobs.get(key).await
 }
 
 /// Runs until `stop` turns true (or its sender is dropped).
-pub async fn run(store: Store, blobs: Arc<dyn BlobStore>, mut stop: watch::Receiver<bool>) {
+pub async fn run(store: Store, blobs: BlobStore, mut stop: watch::Receiver<bool>) {
     let reader = match tokio::task::spawn_blocking(Reader::new).await {
         Ok(Ok(reader)) => Arc::new(reader),
         Ok(Err(e)) => {

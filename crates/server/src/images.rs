@@ -1,6 +1,17 @@
-//! Support images: only JPEG, PNG or WebP, proven by their headers, within size and pixel
-//! limits, and with their metadata (EXIF with GPS, XMP, comments, text chunks) removed by
-//! rewriting the container, never by decoding and re-encoding the pixels.
+//! Support images: only JPEG, PNG or WebP, within size and pixel limits, with their
+//! metadata (EXIF with GPS, XMP, comments, text chunks) removed by rewriting the container,
+//! never by re-encoding the pixels; then proven to be images by decoding them completely,
+//! and given a perceptual hash ([`phash`]) computed on the decoded pixels.
+//!
+//! What is stored is the rewritten container (the original compressed data, byte for
+//! byte); the decoded pixels only prove it and feed the hash.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, GrayImage, ImageReader, Limits};
+use zune_core::bytestream::ZCursor;
+use zune_core::colorspace::ColorSpace;
+use zune_core::options::DecoderOptions;
 
 /// Largest accepted image, in bytes.
 pub const MAX_IMAGE_BYTES: usize = 2 * 1024 * 1024;
@@ -24,6 +35,14 @@ impl ImageFormat {
             Self::WebP => "image/webp",
         }
     }
+
+    fn image_crate(self) -> image::ImageFormat {
+        match self {
+            Self::Jpeg => image::ImageFormat::Jpeg,
+            Self::Png => image::ImageFormat::Png,
+            Self::WebP => image::ImageFormat::WebP,
+        }
+    }
 }
 
 /// An accepted image, metadata removed.
@@ -32,7 +51,16 @@ pub struct CleanImage {
     pub format: ImageFormat,
     pub width: u32,
     pub height: u32,
+    /// The 64-bit perceptual hash of the decoded pixels ([`phash`]).
+    pub phash: u64,
     pub bytes: Vec<u8>,
+}
+
+impl CleanImage {
+    /// The perceptual hash as stored: 16 lower-case hex digits.
+    pub fn phash_hex(&self) -> String {
+        format!("{:016x}", self.phash)
+    }
 }
 
 /// Why an image is refused.
@@ -50,6 +78,8 @@ pub enum ImageError {
     Damaged(ImageFormat, &'static str),
     #[error("{0}×{1} pixels, outside the limits")]
     Dimensions(u32, u32),
+    #[error("{0:?} that does not decode: {1}")]
+    Undecodable(ImageFormat, String),
 }
 
 impl ImageError {
@@ -67,13 +97,12 @@ impl ImageError {
                 "no es una imagen JPEG, PNG ni WebP (su contenido no lo es, sin importar su nombre)"
                     .into()
             }
-            Self::Damaged(format, what) => format!(
-                "no es una imagen {} válida ({what})",
-                match format {
-                    ImageFormat::Jpeg => "JPEG",
-                    ImageFormat::Png => "PNG",
-                    ImageFormat::WebP => "WebP",
-                }
+            Self::Damaged(format, what) => {
+                format!("no es una imagen {} válida ({what})", format_name(*format))
+            }
+            Self::Undecodable(format, _) => format!(
+                "no es una imagen {} válida (sus datos no se pueden decodificar completos)",
+                format_name(*format)
             ),
             Self::Dimensions(w, h) => format!(
                 "mide {w}×{h} píxeles; cada lado debe medir al menos {MIN_SIDE} píxeles y el total no debe pasar de {MAX_PIXELS} píxeles"
@@ -82,8 +111,108 @@ impl ImageError {
     }
 }
 
-/// Checks an image and removes its metadata.
+fn format_name(format: ImageFormat) -> &'static str {
+    match format {
+        ImageFormat::Jpeg => "JPEG",
+        ImageFormat::Png => "PNG",
+        ImageFormat::WebP => "WebP",
+    }
+}
+
+/// Checks an image, removes its metadata, decodes it completely (within the pixel limits)
+/// and hashes it. CPU-bound (a few milliseconds per megapixel): call it off the async
+/// threads.
 pub fn clean(bytes: &[u8]) -> Result<CleanImage, ImageError> {
+    let stripped = strip(bytes)?;
+    let decoded = decode(&stripped)?;
+    Ok(CleanImage {
+        format: stripped.format,
+        width: stripped.width,
+        height: stripped.height,
+        phash: phash_grey(&decoded),
+        bytes: stripped.bytes,
+    })
+}
+
+/// Decodes the whole image to grey (what the hash needs): a file whose container is sound
+/// but whose compressed data is not (truncated, corrupted, or not what the header
+/// declares) is refused here.
+fn decode(image: &Stripped) -> Result<GrayImage, ImageError> {
+    let undecodable = |e: String| ImageError::Undecodable(image.format, e);
+    let decoded = if image.format == ImageFormat::Jpeg {
+        // Strict: `image` asks zune-jpeg to be lenient (it fills missing data with grey,
+        // as browsers do); a support's image must be whole.
+        let options = DecoderOptions::default()
+            .set_strict_mode(true)
+            .set_max_width(image.width as usize)
+            .set_max_height(image.height as usize)
+            .jpeg_set_out_colorspace(ColorSpace::Luma);
+        // A sequential JPEG is decoded without its final EOI marker: zune-jpeg reads zeros
+        // after a marker, so data cut short and followed by an EOI would decode as grey;
+        // without it, running out of data before the last block is an error. A progressive
+        // one needs its EOI (its last scan ends there); its scans are still decoded strictly.
+        let data = if image.progressive {
+            &image.bytes
+        } else {
+            image
+                .bytes
+                .strip_suffix(&[0xFF, 0xD9])
+                .unwrap_or(&image.bytes)
+        };
+        let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(data), options);
+        let pixels = decoder
+            .decode()
+            .map_err(|e| undecodable(format!("{e:?}")))?;
+        let (width, height) = decoder
+            .dimensions()
+            .ok_or_else(|| undecodable("no dimensions".into()))?;
+        let (width, height) = (
+            u32::try_from(width).map_err(|e| undecodable(e.to_string()))?,
+            u32::try_from(height).map_err(|e| undecodable(e.to_string()))?,
+        );
+        GrayImage::from_raw(width, height, pixels)
+            .ok_or_else(|| undecodable("fewer pixels than its size".into()))?
+    } else {
+        let mut reader = ImageReader::with_format(
+            Cursor::new(image.bytes.as_slice()),
+            image.format.image_crate(),
+        );
+        let mut limits = Limits::default();
+        // The header's size, already within the limits, is the most the decoder may produce.
+        limits.max_image_width = Some(image.width);
+        limits.max_image_height = Some(image.height);
+        limits.max_alloc = Some(MAX_PIXELS * 8 + 64 * 1024 * 1024);
+        reader.limits(limits);
+        reader
+            .decode()
+            .map_err(|e| undecodable(e.to_string()))?
+            .into_luma8()
+    };
+    if decoded.dimensions() != (image.width, image.height) {
+        return Err(undecodable(format!(
+            "decoded {}×{}, the header says {}×{}",
+            decoded.width(),
+            decoded.height(),
+            image.width,
+            image.height
+        )));
+    }
+    Ok(decoded)
+}
+
+/// An image whose container was checked and rewritten without its metadata (not decoded).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stripped {
+    pub format: ImageFormat,
+    pub width: u32,
+    pub height: u32,
+    /// A progressive JPEG (SOF2, SOF6, SOF10, SOF14).
+    pub progressive: bool,
+    pub bytes: Vec<u8>,
+}
+
+/// Checks an image's container and limits and removes its metadata, without decoding it.
+pub fn strip(bytes: &[u8]) -> Result<Stripped, ImageError> {
     if bytes.is_empty() {
         return Err(ImageError::Empty);
     }
@@ -106,12 +235,102 @@ pub fn clean(bytes: &[u8]) -> Result<CleanImage, ImageError> {
     if width < MIN_SIDE || height < MIN_SIDE || pixels > MAX_PIXELS {
         return Err(ImageError::Dimensions(width, height));
     }
-    Ok(CleanImage {
+    let progressive = format == ImageFormat::Jpeg && jpeg_is_progressive(&cleaned);
+    Ok(Stripped {
         format,
         width,
         height,
+        progressive,
         bytes: cleaned,
     })
+}
+
+// --- Perceptual hash ---------------------------------------------------------------------
+
+/// Side of the grey thumbnail the hash is computed on.
+const PHASH_SIDE: usize = 32;
+
+/// A 64-bit DCT perceptual hash (the pHash construction): the image is turned to grey
+/// (Rec. 601 luma) and reduced to 32×32 by averaging the pixels of each cell (so every
+/// pixel counts, whatever the size); the 2-D DCT-II of that thumbnail is taken and its
+/// 8×8 lowest frequencies after the constant term (u, v = 1..=8: the coarse structure of
+/// the picture) are compared with their median: bit `8·(v−1) + (u−1)` is 1 when the
+/// coefficient is above it. Recompression, rescaling, mild blur or a change of
+/// brightness or contrast move the hash by a few bits; a different picture differs in
+/// about half of them. Compare hashes with [`phash_distance`].
+pub fn phash(image: &DynamicImage) -> u64 {
+    phash_grey(&image.to_luma8())
+}
+
+/// [`phash`] of an image already in grey.
+pub fn phash_grey(grey: &GrayImage) -> u64 {
+    let (width, height) = (grey.width() as usize, grey.height() as usize);
+    if width == 0 || height == 0 {
+        return 0;
+    }
+    // Area average into 32×32 cells (cell of a pixel: its position scaled down).
+    let mut sums = [[0f64; PHASH_SIDE]; PHASH_SIDE];
+    let mut counts = [[0u32; PHASH_SIDE]; PHASH_SIDE];
+    let cell_x: Vec<usize> = (0..width).map(|x| x * PHASH_SIDE / width).collect();
+    for (y, row) in grey.as_raw().chunks_exact(width).enumerate() {
+        let cy = y * PHASH_SIDE / height;
+        for (x, value) in row.iter().enumerate() {
+            sums[cy][cell_x[x]] += f64::from(*value);
+            counts[cy][cell_x[x]] += 1;
+        }
+    }
+    let mut thumb = [[0f64; PHASH_SIDE]; PHASH_SIDE];
+    for (cy, row) in thumb.iter_mut().enumerate() {
+        for (cx, cell) in row.iter_mut().enumerate() {
+            *cell = if counts[cy][cx] > 0 {
+                sums[cy][cx] / f64::from(counts[cy][cx])
+            } else {
+                // Under 32 px on a side some cells get no pixel: take the one they fall on.
+                let (x, y) = (cx * width / PHASH_SIDE, cy * height / PHASH_SIDE);
+                f64::from(grey.as_raw()[y * width + x])
+            };
+        }
+    }
+    // cos((2n+1)·k·π / 64) for k = 0..=8, the only frequencies needed.
+    let cosines: Vec<[f64; PHASH_SIDE]> = (0..=8)
+        .map(|k| {
+            let mut row = [0f64; PHASH_SIDE];
+            for (n, c) in row.iter_mut().enumerate() {
+                *c = ((2 * n + 1) as f64 * k as f64 * std::f64::consts::PI
+                    / (2 * PHASH_SIDE) as f64)
+                    .cos();
+            }
+            row
+        })
+        .collect();
+    // Separable DCT: along the rows for u = 1..=8, then along the columns for v = 1..=8.
+    let mut by_rows = [[0f64; 8]; PHASH_SIDE];
+    for (y, row) in thumb.iter().enumerate() {
+        for u in 0..8 {
+            by_rows[y][u] = row.iter().zip(&cosines[u + 1]).map(|(a, b)| a * b).sum();
+        }
+    }
+    let mut coefficients = [0f64; 64];
+    for v in 0..8 {
+        for u in 0..8 {
+            coefficients[8 * v + u] = (0..PHASH_SIDE)
+                .map(|y| by_rows[y][u] * cosines[v + 1][y])
+                .sum();
+        }
+    }
+    let mut sorted = coefficients;
+    sorted.sort_by(f64::total_cmp);
+    let median = (sorted[31] + sorted[32]) / 2.0;
+    coefficients
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c > median)
+        .fold(0u64, |hash, (bit, _)| hash | (1 << bit))
+}
+
+/// How many bits two perceptual hashes differ in (0–64): near-identical images ≤ ~8.
+pub fn phash_distance(a: u64, b: u64) -> u32 {
+    (a ^ b).count_ones()
 }
 
 /// Images of other formats are named, so the message says what was sent.
@@ -162,6 +381,24 @@ fn le24(bytes: &[u8], at: usize) -> Option<u32> {
 }
 
 // --- JPEG ------------------------------------------------------------------------------
+
+/// Whether a JPEG already walked by [`jpeg`] declares a progressive frame: its segments
+/// before the first scan are walked again.
+fn jpeg_is_progressive(bytes: &[u8]) -> bool {
+    let mut pos = 2;
+    while let (Some(0xFF), Some(marker)) = (bytes.get(pos), bytes.get(pos + 1)) {
+        match marker {
+            0xC2 | 0xC6 | 0xCA | 0xCE => return true,
+            0xDA | 0xD9 => return false,
+            0xFF => pos += 1,
+            _ => match be16(bytes, pos + 2) {
+                Some(length) => pos += 2 + usize::from(length),
+                None => return false,
+            },
+        }
+    }
+    false
+}
 
 /// Copies the file up to its EOI, without APP1 (Exif, XMP), APP13 (Photoshop/IPTC) and COM
 /// segments wherever they are; the entropy-coded scans are copied as they are, and what
@@ -388,6 +625,8 @@ fn webp(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), ImageError> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
@@ -482,7 +721,7 @@ mod tests {
     fn jpeg_metadata_segments_are_removed_and_the_rest_kept() {
         let clean_file = jpeg_file(640, 480, false);
         let with_metadata = jpeg_file(640, 480, true);
-        let image = clean(&with_metadata).unwrap_or_else(|e| panic!("{e}"));
+        let image = strip(&with_metadata).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             (image.format, image.width, image.height),
             (ImageFormat::Jpeg, 640, 480)
@@ -493,7 +732,7 @@ mod tests {
         );
         assert!(!contains(&image.bytes, b"Exif") && !contains(&image.bytes, b"GPS"));
         assert_eq!(
-            clean(&clean_file).map(|i| i.bytes),
+            strip(&clean_file).map(|i| i.bytes),
             Ok(clean_file.clone()),
             "nothing to remove: unchanged"
         );
@@ -515,13 +754,13 @@ mod tests {
         expected.extend_from_slice(&[0xAB, 0xFF, 0xD0, 0xCD, 0xFF, 0xFF, 0xD9]);
         let mut with_trailer = progressive.clone();
         with_trailer.extend_from_slice(b"\0\0MotionPhoto_Data ftypmp42 Exif GPS");
-        let image = clean(&with_trailer).unwrap_or_else(|e| panic!("{e}"));
+        let image = strip(&with_trailer).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(image.bytes, expected);
         // No EOI: incomplete.
         let mut cut = jpeg_file(640, 480, false);
         cut.truncate(cut.len() - 2);
         assert!(matches!(
-            clean(&cut),
+            strip(&cut),
             Err(ImageError::Damaged(ImageFormat::Jpeg, _))
         ));
         // EOI before any scan.
@@ -529,7 +768,7 @@ mod tests {
         no_scan.extend(segment(0xC0, &[8, 0, 64, 0, 64, 1, 1, 0x11, 0]));
         no_scan.extend_from_slice(&[0xFF, 0xD9]);
         assert!(matches!(
-            clean(&no_scan),
+            strip(&no_scan),
             Err(ImageError::Damaged(ImageFormat::Jpeg, _))
         ));
     }
@@ -543,7 +782,7 @@ mod tests {
             png_chunk(b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0x"),
             png_chunk(b"zTXt", b"k\0\0x"),
         ];
-        let image = clean(&png_file(100, 80, &metadata)).unwrap_or_else(|e| panic!("{e}"));
+        let image = strip(&png_file(100, 80, &metadata)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             (image.format, image.width, image.height),
             (ImageFormat::Png, 100, 80)
@@ -553,14 +792,14 @@ mod tests {
         let mut broken = png_file(100, 80, &[]);
         broken[20] ^= 1;
         assert!(matches!(
-            clean(&broken),
+            strip(&broken),
             Err(ImageError::Damaged(ImageFormat::Png, _))
         ));
     }
 
     #[test]
     fn webp_exif_and_xmp_chunks_and_flags_are_removed() {
-        let image = clean(&webp_file(300, 200, true)).unwrap_or_else(|e| panic!("{e}"));
+        let image = strip(&webp_file(300, 200, true)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             (image.format, image.width, image.height),
             (ImageFormat::WebP, 300, 200)
@@ -573,44 +812,187 @@ mod tests {
             Some(image.bytes.len())
         );
         let plain = webp_file(300, 200, false);
-        assert_eq!(clean(&plain).map(|i| i.bytes), Ok(plain.clone()));
+        assert_eq!(strip(&plain).map(|i| i.bytes), Ok(plain.clone()));
+    }
+
+    /// A picture with structure at several scales, different for each `seed`.
+    fn picture(width: u32, height: u32, seed: u32) -> image::RgbImage {
+        image::RgbImage::from_fn(width, height, |x, y| {
+            let (fx, fy) = (x as f64 / width as f64, y as f64 / height as f64);
+            let s = f64::from(seed);
+            let wave = ((fx * (3.0 + s) + fy * (2.0 + s * 0.7)) * 6.0).sin();
+            let blob = if (fx - 0.3 - s * 0.05).powi(2) + (fy - 0.6).powi(2) < 0.04 {
+                90.0
+            } else {
+                0.0
+            };
+            let band = if ((fy * (4.0 + s)) as u32 + seed) % 2 == 0 {
+                40.0
+            } else {
+                0.0
+            };
+            let v = (110.0 + 60.0 * wave + blob + band).clamp(0.0, 255.0) as u8;
+            image::Rgb([v, v.wrapping_add(20), 255 - v])
+        })
+    }
+
+    fn encode(image: &image::RgbImage, format: image::ImageFormat, quality: u8) -> Vec<u8> {
+        let mut out = Vec::new();
+        match format {
+            image::ImageFormat::Jpeg => {
+                image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+                    .encode_image(image)
+                    .unwrap();
+            }
+            other => image.write_to(&mut Cursor::new(&mut out), other).unwrap(),
+        }
+        out
+    }
+
+    #[test]
+    fn real_images_are_decoded_and_hashed_and_stored_as_sent() {
+        let original = picture(640, 480, 1);
+        for (format, expected) in [
+            (image::ImageFormat::Jpeg, ImageFormat::Jpeg),
+            (image::ImageFormat::Png, ImageFormat::Png),
+            (image::ImageFormat::WebP, ImageFormat::WebP),
+        ] {
+            let bytes = encode(&original, format, 90);
+            let image = clean(&bytes).unwrap_or_else(|e| panic!("{format:?}: {e}"));
+            assert_eq!(
+                (image.format, image.width, image.height),
+                (expected, 640, 480)
+            );
+            assert_eq!(
+                image.bytes, bytes,
+                "no metadata: stored byte for byte, not re-encoded"
+            );
+            assert_eq!(image.phash_hex().len(), 16);
+        }
+    }
+
+    #[test]
+    fn the_perceptual_hash_survives_recompression_and_rescaling_but_not_another_picture() {
+        let original = picture(1024, 768, 1);
+        let hash = |bytes: &[u8]| clean(bytes).unwrap_or_else(|e| panic!("{e}")).phash;
+        let reference = hash(&encode(&original, image::ImageFormat::Jpeg, 92));
+        let smaller =
+            image::imageops::resize(&original, 600, 450, image::imageops::FilterType::Triangle);
+        let copies = [
+            (
+                "JPEG quality 50",
+                hash(&encode(&original, image::ImageFormat::Jpeg, 50)),
+            ),
+            (
+                "rescaled to 600×450, JPEG 70",
+                hash(&encode(&smaller, image::ImageFormat::Jpeg, 70)),
+            ),
+            ("PNG", hash(&encode(&original, image::ImageFormat::Png, 0))),
+        ];
+        for (what, copy) in copies {
+            let distance = phash_distance(reference, copy);
+            assert!(distance <= 6, "{what}: {distance} bits from the original");
+        }
+        for seed in [2, 3, 5] {
+            let other = hash(&encode(
+                &picture(1024, 768, seed),
+                image::ImageFormat::Jpeg,
+                92,
+            ));
+            let distance = phash_distance(reference, other);
+            assert!(
+                distance >= 16,
+                "picture {seed}: only {distance} bits from picture 1"
+            );
+        }
+    }
+
+    #[test]
+    fn progressive_jpegs_are_accepted() {
+        // 96×64, progressive, made with ImageMagick (`-interlace JPEG`).
+        let bytes = include_bytes!("../../../testdata/images/progressive.jpg");
+        let image = clean(bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (image.format, image.width, image.height),
+            (ImageFormat::Jpeg, 96, 64)
+        );
+        assert!(strip(bytes).unwrap().progressive);
+        assert!(!strip(&jpeg_file(640, 480, false)).unwrap().progressive);
+    }
+
+    #[test]
+    fn a_sound_container_with_data_that_does_not_decode_is_refused() {
+        // Headers and chunks in order, but the image data is not there or is garbage.
+        for bytes in [
+            jpeg_file(640, 480, false),
+            png_file(100, 80, &[]),
+            webp_file(300, 200, false),
+        ] {
+            assert!(strip(&bytes).is_ok());
+            let refused = clean(&bytes).unwrap_err();
+            assert!(
+                matches!(refused, ImageError::Undecodable(..)),
+                "{refused:?}"
+            );
+            assert!(refused.message_es().contains("no se pueden decodificar"));
+        }
+        // A real JPEG whose entropy-coded data was cut short (but still ends with EOI).
+        let whole = encode(&picture(640, 480, 1), image::ImageFormat::Jpeg, 90);
+        let mut cut = whole[..whole.len() / 3].to_vec();
+        cut.extend_from_slice(&[0xFF, 0xD9]);
+        assert!(
+            matches!(
+                clean(&cut),
+                Err(ImageError::Undecodable(ImageFormat::Jpeg, _))
+            ),
+            "{:?}",
+            clean(&cut).map(|i| i.phash)
+        );
+        // A PNG whose pixel data was damaged (its CRC no longer matches).
+        let mut png = encode(&picture(200, 100, 1), image::ImageFormat::Png, 0);
+        let at = png.len() - 30;
+        png[at] ^= 0x55;
+        assert!(matches!(
+            clean(&png),
+            Err(ImageError::Undecodable(ImageFormat::Png, _))
+        ));
     }
 
     #[test]
     fn refusals_say_why() {
-        assert_eq!(clean(b""), Err(ImageError::Empty));
+        assert_eq!(strip(b""), Err(ImageError::Empty));
         assert_eq!(
-            clean(b"GIF89a\x01\0\x01\0"),
+            strip(b"GIF89a\x01\0\x01\0"),
             Err(ImageError::UnsupportedType("GIF"))
         );
         assert_eq!(
-            clean(b"%PDF-1.7 ..."),
+            strip(b"%PDF-1.7 ..."),
             Err(ImageError::UnsupportedType("PDF"))
         );
         assert_eq!(
-            clean(b"hola, no soy una imagen"),
+            strip(b"hola, no soy una imagen"),
             Err(ImageError::NotAnImage)
         );
         assert_eq!(
-            clean(&jpeg_file(32, 32, false)),
+            strip(&jpeg_file(32, 32, false)),
             Err(ImageError::Dimensions(32, 32))
         );
         assert_eq!(
-            clean(&jpeg_file(10_000, 5_000, false)),
+            strip(&jpeg_file(10_000, 5_000, false)),
             Err(ImageError::Dimensions(10_000, 5_000))
         );
         let mut big = jpeg_file(640, 480, false);
         big.resize(MAX_IMAGE_BYTES + 1, 0);
-        assert_eq!(clean(&big), Err(ImageError::TooLarge(MAX_IMAGE_BYTES + 1)));
+        assert_eq!(strip(&big), Err(ImageError::TooLarge(MAX_IMAGE_BYTES + 1)));
         // Truncated: the header promises an image that is not there.
         let truncated = &jpeg_file(640, 480, false)[..30];
         assert!(matches!(
-            clean(truncated),
+            strip(truncated),
             Err(ImageError::Damaged(ImageFormat::Jpeg, _))
         ));
         let truncated_png = &png_file(100, 100, &[])[..40];
         assert!(matches!(
-            clean(truncated_png),
+            strip(truncated_png),
             Err(ImageError::Damaged(ImageFormat::Png, _))
         ));
         for error in [

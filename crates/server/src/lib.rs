@@ -28,7 +28,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use apoyo_store::{LocalBlobStore, Store, StoreError};
+use apoyo_store::{BlobStore, Reception, Store, StoreError};
 
 pub use config::Config;
 use state::AppState;
@@ -111,7 +111,33 @@ impl App {
         Self::with_store(config, store).await
     }
 
+    /// With support images in `<data_dir>/blobs`.
     pub async fn with_store(config: Config, store: Store) -> Result<Self, ServerError> {
+        let blobs =
+            BlobStore::in_data_dir(&config.data_dir).map_err(|source| StoreError::DataDir {
+                path: config.data_dir.join(BlobStore::DIR),
+                source,
+            })?;
+        Self::with_store_and_blobs(config, store, blobs).await
+    }
+
+    /// With support images in any object store (it must make a put durable before it
+    /// returns; see [`BlobStore`]).
+    pub async fn with_store_and_blobs(
+        config: Config,
+        store: Store,
+        blobs: BlobStore,
+    ) -> Result<Self, ServerError> {
+        let reception = Reception::start(store.clone(), blobs);
+        Self::with_reception(config, store, reception).await
+    }
+
+    /// With a reception already started (e.g. with another group-commit size).
+    pub async fn with_reception(
+        config: Config,
+        store: Store,
+        reception: Reception,
+    ) -> Result<Self, ServerError> {
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -123,7 +149,7 @@ impl App {
         let state = AppState {
             store,
             dummy_hash: Arc::from(auth::dummy_hash().await?),
-            blobs: Arc::new(LocalBlobStore::in_data_dir(&config.data_dir)),
+            reception,
             config: Arc::new(config),
         };
         Ok(Self {
@@ -147,7 +173,7 @@ impl App {
         let worker = tokio::spawn(worker::run(store.clone(), stopped.clone()));
         let crosscheck = tokio::spawn(crosscheck::run(
             store.clone(),
-            self.state.blobs.clone(),
+            self.state.reception.blobs().clone(),
             stopped,
         ));
         let served = axum::serve(

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use apoyo_store::{BlobStore, Store};
+use apoyo_store::{Reception, Store};
 
 use crate::config::Config;
 
@@ -11,6 +11,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// For logins with unknown emails: verifying against it costs what a real check costs.
     pub dummy_hash: Arc<str>,
-    /// Support images: `<data_dir>/blobs` by default.
-    pub blobs: Arc<dyn BlobStore>,
+    /// Reception of supports (group commit); its images go to `<data_dir>/blobs` by default.
+    pub reception: Reception,
 }

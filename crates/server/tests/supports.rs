@@ -48,6 +48,22 @@ fn blob_files(app: &TestApp) -> usize {
         .sum()
 }
 
+/// CRC-32 (IEEE) of a PNG chunk's type and data.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for byte in bytes {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
 fn hex_sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
@@ -241,8 +257,23 @@ async fn metadata_is_removed_and_the_recorded_hash_is_the_stored_image() {
             .fetch_one(&db)
             .await
             .unwrap();
+    let phash: String = sqlx::query_scalar("SELECT phash FROM support_images WHERE kind = 'front'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
     db.close().await;
     assert_eq!(recorded, sha);
+    // The perceptual hash of the decoded image is recorded and on the receipt.
+    let expected = apoyo_server::images::clean(&original).unwrap().phash_hex();
+    assert_eq!(phash, expected);
+    assert_eq!(front["phash"], json!(expected));
+    assert_eq!(phash.len(), 16);
+    for image in reply.body["images"].as_array().unwrap() {
+        assert!(
+            image["phash"].as_str().is_some_and(|p| p.len() == 16),
+            "{image}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -300,6 +331,22 @@ async fn the_reception_order_is_strictly_increasing_under_concurrent_sends() {
     assert_eq!(
         count(&app, "SELECT COUNT(*) FROM verification_jobs").await,
         40
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'support.receive'"
+        )
+        .await,
+        40
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM support_images WHERE phash IS NOT NULL"
+        )
+        .await,
+        160
     );
 }
 
@@ -475,6 +522,37 @@ async fn wrong_images_and_malformed_fields_are_refused_with_clear_errors() {
         damaged.message().contains("JPEG válida"),
         "{}",
         damaged.text
+    );
+    // Whole container, cut pixel data: only decoding tells.
+    let whole = noisy_jpeg(256, 192, 5);
+    let mut cut = whole[..whole.len() / 2].to_vec();
+    cut.extend_from_slice(&[0xFF, 0xD9]);
+    let undecodable = app
+        .send_support(&col_a, &fields, with_front(cut))
+        .await
+        .expect_error(422, "unprocessable");
+    assert!(
+        undecodable.message().contains("«front»")
+            && undecodable.message().contains("no se pueden decodificar"),
+        "{}",
+        undecodable.text
+    );
+    // A PNG whose header promises more rows than its data holds.
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(100, 80, image::Rgb([10, 200, 30]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    png[16..24].copy_from_slice(&[0, 0, 0, 100, 0, 0, 0, 160]);
+    let crc = crc32(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    let short_png = app
+        .send_support(&col_a, &fields, with_front(png))
+        .await
+        .expect_error(422, "unprocessable");
+    assert!(
+        short_png.message().contains("PNG válida"),
+        "{}",
+        short_png.text
     );
     let tiny = app
         .send_support(&col_a, &fields, with_front(jpeg(32, 32, 0)))

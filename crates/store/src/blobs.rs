@@ -1,22 +1,35 @@
-//! Where support images live: an object-store abstraction ([`BlobStore`]) with a local
-//! directory implementation. Blobs are content-addressed by their SHA-256, so a retry or
-//! a duplicate image stores nothing twice.
+//! Where support images live: any [`ObjectStore`] (`object_store`), a local directory by
+//! default. Blobs are content-addressed by their SHA-256, so a retry or a duplicate image
+//! stores nothing twice.
+//!
+//! Durability: a put must be durable when it returns (a crash right after loses nothing).
+//! Remote object stores (S3 and the like) promise that on success; the local directory
+//! does when built with [`BlobStore::local`], which turns on `LocalFileSystem`'s fsync:
+//! the object is written to a staging file, fsynced, renamed into place, and its directory
+//! (and any directory just created) fsynced. A crash leaves at worst a stray staging file,
+//! never a partial blob under its key.
 
-use std::fmt::Debug;
-use std::fs::{self, File};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::fmt;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
 
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use sha2::{Digest, Sha256};
 
-/// Durable storage of immutable blobs, keyed by the SHA-256 of their content.
-pub trait BlobStore: Debug + Send + Sync {
-    /// Stores `bytes` durably (on return a crash loses nothing) and returns its key.
-    /// Storing content that is already there does nothing.
-    fn put(&self, bytes: &[u8]) -> io::Result<String>;
+/// Durable storage of immutable blobs, keyed by the SHA-256 of their content (lower-case
+/// hex), at `<first two hex digits>/<sha256>` in the object store. Cheap to clone.
+#[derive(Clone)]
+pub struct BlobStore {
+    objects: Arc<dyn ObjectStore>,
+}
 
-    /// The blob stored under `key`.
-    fn get(&self, key: &str) -> io::Result<Vec<u8>>;
+impl fmt::Debug for BlobStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BlobStore({})", self.objects)
+    }
 }
 
 /// Lower-case hex SHA-256.
@@ -27,26 +40,37 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Blobs in a local directory: `<root>/<first two hex digits>/<sha256>`.
-#[derive(Clone, Debug)]
-pub struct LocalBlobStore {
-    root: PathBuf,
+fn io_error(error: object_store::Error) -> io::Error {
+    match error {
+        object_store::Error::NotFound { .. } => io::Error::new(io::ErrorKind::NotFound, error),
+        other => io::Error::other(other),
+    }
 }
 
-impl LocalBlobStore {
+impl BlobStore {
     /// The directory of blobs inside a data directory.
     pub const DIR: &'static str = "blobs";
 
-    pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+    /// Blobs in `objects`, which must make a put durable before it returns.
+    pub fn new(objects: Arc<dyn ObjectStore>) -> Self {
+        Self { objects }
+    }
+
+    /// Blobs in a local directory (created if needed), every put fsynced.
+    pub fn local(root: &Path) -> io::Result<Self> {
+        std::fs::create_dir_all(root)?;
+        let local = LocalFileSystem::new_with_prefix(root)
+            .map_err(io_error)?
+            .with_fsync(true);
+        Ok(Self::new(Arc::new(local)))
     }
 
     /// `<data_dir>/blobs`.
-    pub fn in_data_dir(data_dir: &Path) -> Self {
-        Self::new(data_dir.join(Self::DIR))
+    pub fn in_data_dir(data_dir: &Path) -> io::Result<Self> {
+        Self::local(&data_dir.join(Self::DIR))
     }
 
-    fn path_of(&self, key: &str) -> io::Result<PathBuf> {
+    fn location(key: &str) -> io::Result<ObjectPath> {
         let valid = key.len() == 64
             && key
                 .bytes()
@@ -57,85 +81,76 @@ impl LocalBlobStore {
                 format!("not a blob key: {key:?}"),
             ));
         }
-        Ok(self.root.join(&key[..2]).join(key))
-    }
-}
-
-fn sync_dir(path: &Path) -> io::Result<()> {
-    // Directories can be opened and fsynced on Unix; elsewhere this is best effort.
-    match File::open(path) {
-        Ok(dir) => dir.sync_all().or(Ok(())),
-        Err(e) => Err(e),
-    }
-}
-
-impl BlobStore for LocalBlobStore {
-    fn put(&self, bytes: &[u8]) -> io::Result<String> {
-        let key = sha256_hex(bytes);
-        let path = self.path_of(&key)?;
-        if path.exists() {
-            return Ok(key);
-        }
-        let dir = path
-            .parent()
-            .map(Path::to_owned)
-            .unwrap_or_else(|| self.root.clone());
-        let created = !dir.exists();
-        fs::create_dir_all(&dir)?;
-        if created {
-            sync_dir(&self.root)?;
-        }
-        // Write a temporary file, make it durable, then rename it into place: a reader
-        // never sees a partial blob, and a crash leaves at worst a stray temporary file.
-        let mut temp = tempfile_in(&dir, &key)?;
-        let result = (|| {
-            temp.1.write_all(bytes)?;
-            temp.1.sync_all()?;
-            fs::rename(&temp.0, &path)?;
-            sync_dir(&dir)
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&temp.0);
-        }
-        result.map(|()| key)
+        Ok(ObjectPath::from(format!("{}/{key}", &key[..2])))
     }
 
-    fn get(&self, key: &str) -> io::Result<Vec<u8>> {
-        fs::read(self.path_of(key)?)
+    /// Stores `bytes` durably and returns its key. Content already there is not written again.
+    pub async fn put(&self, bytes: Vec<u8>) -> io::Result<String> {
+        let key = sha256_hex(&bytes);
+        self.put_keyed(&key, bytes).await?;
+        Ok(key)
     }
-}
 
-/// A new temporary file next to the final one, with a unique name.
-fn tempfile_in(dir: &Path, key: &str) -> io::Result<(PathBuf, File)> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    loop {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = dir.join(format!(".{key}.{}.{n}.tmp", std::process::id()));
-        match File::options().write(true).create_new(true).open(&path) {
-            Ok(file) => return Ok((path, file)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
+    /// [`put`](Self::put) with the key already computed by the caller (`sha256_hex(bytes)`).
+    pub(crate) async fn put_keyed(&self, key: &str, bytes: Vec<u8>) -> io::Result<()> {
+        let location = Self::location(key)?;
+        // An object under its key is whole: it was made durable before it was renamed (or
+        // uploaded) into place.
+        match self.objects.head(&location).await {
+            Ok(_) => return Ok(()),
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(io_error(e)),
         }
+        self.objects
+            .put(&location, PutPayload::from(bytes))
+            .await
+            .map_err(io_error)?;
+        Ok(())
+    }
+
+    /// The blob stored under `key`.
+    pub async fn get(&self, key: &str) -> io::Result<Vec<u8>> {
+        let location = Self::location(key)?;
+        let result = self.objects.get(&location).await.map_err(io_error)?;
+        Ok(result.bytes().await.map_err(io_error)?.to_vec())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::fs;
+
     use super::*;
 
-    #[test]
-    fn stores_by_content_once_and_reads_back() -> io::Result<()> {
+    #[tokio::test]
+    async fn stores_by_content_once_and_reads_back() -> io::Result<()> {
         let dir = tempfile::tempdir()?;
-        let store = LocalBlobStore::in_data_dir(dir.path());
-        let key = store.put(b"hola")?;
+        let store = BlobStore::in_data_dir(dir.path())?;
+        let key = store.put(b"hola".to_vec()).await?;
         assert_eq!(key, sha256_hex(b"hola"));
-        assert_eq!(store.put(b"hola")?, key, "the same content, the same key");
-        assert_eq!(store.get(&key)?, b"hola");
+        assert_eq!(
+            store.put(b"hola".to_vec()).await?,
+            key,
+            "the same content, the same key"
+        );
+        assert_eq!(store.get(&key).await?, b"hola");
         let shard = dir.path().join("blobs").join(&key[..2]);
         let files: Vec<_> = fs::read_dir(&shard)?.collect::<Result<_, _>>()?;
-        assert_eq!(files.len(), 1, "stored once, no temporary file left");
-        assert!(store.get("../../etc/passwd").is_err());
+        assert_eq!(files.len(), 1, "stored once, no staging file left");
+        assert_eq!(fs::read(shard.join(&key))?, b"hola", "at <aa>/<sha256>");
+        assert!(store.get("../../etc/passwd").await.is_err());
+        let missing = store.get(&sha256_hex(b"adios")).await.unwrap_err();
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn any_object_store_will_do() -> io::Result<()> {
+        let store = BlobStore::new(Arc::new(object_store::memory::InMemory::new()));
+        let key = store.put(b"en memoria".to_vec()).await?;
+        assert_eq!(store.get(&key).await?, b"en memoria");
         Ok(())
     }
 }

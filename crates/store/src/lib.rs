@@ -28,7 +28,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use accounts::{NewUser, SessionRecord, User, normalize_email};
 pub use audit::{Actor, AuditEntry, AuditFilter};
-pub use blobs::{BlobStore, LocalBlobStore, sha256_hex};
+pub use blobs::{BlobStore, sha256_hex};
 pub use error::{Conflict, ImportError, RowError, RuleViolation, StoreError};
 pub use image_checks::{ImageCheck, PendingImageCheck};
 pub use paper::{NewPaperSupport, PAPER_IMAGE_KINDS};
@@ -40,8 +40,8 @@ pub use roll_import::{ImportOptions, ImportReport, MAX_REPORTED_ROW_ERRORS};
 pub use roll_query::{MunicipalityCount, SnapshotDetail, SnapshotSummary, StatusCounts};
 pub use support_detail::SupportDetail;
 pub use supports::{
-    Acceptance, CollectorAssignment, ImageKind, NewImage, NewSupport, OutcomeFilter, Receipt,
-    StoredImage, SupportListItem, folio,
+    Acceptance, CollectorAssignment, ImageKind, MAX_GROUP_COMMIT, NewImage, NewSupport,
+    OutcomeFilter, Receipt, Reception, StoredImage, SupportListItem, folio,
 };
 pub use verification::{JobStatus, OutcomeChange, SupportOutcome, VerificationJob};
 

@@ -4,8 +4,6 @@
 //! verification as electronic supports, marked `paper`, with no collector. Paper is
 //! typed by staff at a desk, a few per minute: one plain transaction per support.
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
 use sqlx::{Connection, Row};
 
@@ -71,7 +69,7 @@ impl Store {
     pub async fn accept_paper_support(
         &self,
         actor: &Actor,
-        blobs: Arc<dyn BlobStore>,
+        blobs: &BlobStore,
         new: NewPaperSupport,
     ) -> Result<Acceptance, StoreError> {
         let mut images = new.images.clone();
@@ -96,16 +94,15 @@ impl Store {
         let process_id: i64 = aspirant.try_get("process_id").map_err(db)?;
         let office_id: i64 = aspirant.try_get("office_id").map_err(db)?;
 
-        let to_write: Vec<Vec<u8>> = images.iter().map(|i| i.bytes.clone()).collect();
-        let keys = tokio::task::spawn_blocking(move || {
-            to_write
-                .iter()
-                .map(|bytes| blobs.put(bytes))
-                .collect::<std::io::Result<Vec<String>>>()
-        })
-        .await
-        .map_err(|e| StoreError::Blob(std::io::Error::other(e.to_string())))?
-        .map_err(StoreError::Blob)?;
+        let mut keys = Vec::with_capacity(images.len());
+        for image in &images {
+            keys.push(
+                blobs
+                    .put(image.bytes.clone())
+                    .await
+                    .map_err(StoreError::Blob)?,
+            );
+        }
 
         let mut conn = self.pool.acquire().await.map_err(db)?;
         sqlx::query("PRAGMA synchronous = FULL")
@@ -147,8 +144,8 @@ impl Store {
             .map_err(db)?;
             for ((image, (_, sha256)), key) in images.iter().zip(&hashes).zip(&keys) {
                 sqlx::query(
-                    "INSERT INTO support_images (support_id, kind, content_type, bytes, width, height, sha256, object_key) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO support_images (support_id, kind, content_type, bytes, width, height, sha256, phash, object_key) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(support_id)
                 .bind(image.kind.as_str())
@@ -157,6 +154,7 @@ impl Store {
                 .bind(i64::from(image.width))
                 .bind(i64::from(image.height))
                 .bind(sha256)
+                .bind(image.phash.as_deref())
                 .bind(key)
                 .execute(&mut *tx)
                 .await

@@ -1,11 +1,12 @@
 //! Supports (apoyos) as received from collectors: durable acceptance with a reception
 //! sequence per process, idempotent on the client's id, images in a [`BlobStore`].
-
-use std::sync::Arc;
+//! [`Reception`] commits the supports that arrive together in one transaction (group
+//! commit); [`Store::accept_support`] commits one alone.
 
 use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::{Connection, Row, Sqlite, Transaction};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::audit::{self, Actor};
 use crate::blobs::{BlobStore, sha256_hex};
@@ -51,6 +52,8 @@ pub struct NewImage {
     pub content_type: &'static str,
     pub width: u32,
     pub height: u32,
+    /// Perceptual hash of the decoded image (16 hex digits), when the caller computed one.
+    pub phash: Option<String>,
     pub bytes: Vec<u8>,
 }
 
@@ -80,6 +83,8 @@ pub struct StoredImage {
     pub width: i64,
     pub height: i64,
     pub sha256: String,
+    /// Perceptual hash (16 hex digits); `None` for images received before it was recorded.
+    pub phash: Option<String>,
     pub object_key: String,
 }
 
@@ -129,10 +134,42 @@ pub struct CollectorAssignment {
     pub active: bool,
 }
 
-fn content_sha256(new: &NewSupport, image_hashes: &[(ImageKind, String)]) -> String {
-    let images: Vec<Value> = image_hashes
+/// One image row of a support about to be committed (its bytes already in the blob store).
+#[derive(Clone, Debug)]
+struct ImageRow {
+    kind: ImageKind,
+    content_type: &'static str,
+    bytes: i64,
+    width: i64,
+    height: i64,
+    sha256: String,
+    phash: Option<String>,
+}
+
+/// A support checked and with its images durably stored: what the write transaction needs.
+#[derive(Debug)]
+struct Prepared {
+    actor: Actor,
+    collector: CollectorAssignment,
+    /// Without image bytes (they are in the blob store).
+    new: NewSupport,
+    images: Vec<ImageRow>,
+    content: String,
+}
+
+/// What the write transaction did with one support.
+#[derive(Debug)]
+enum Committed {
+    /// Inserted: the new support's id.
+    Inserted(i64),
+    /// An earlier send with the same client id (support id, content hash) committed first.
+    Existing((i64, String)),
+}
+
+fn content_sha256(new: &NewSupport, image_rows: &[ImageRow]) -> String {
+    let images: Vec<Value> = image_rows
         .iter()
-        .map(|(kind, sha)| json!([kind.as_str(), sha]))
+        .map(|i| json!([i.kind.as_str(), i.sha256]))
         .collect();
     let canonical = json!({
         "captured_at": new.captured_at,
@@ -222,52 +259,90 @@ impl Store {
         Ok(Acceptance::Repeated(receipt))
     }
 
-    /// Accepts a support durably: the images are written to `blobs` (and made durable)
-    /// first, then one `BEGIN IMMEDIATE` transaction assigns the next sequence of the
-    /// process and inserts the support, its images, a pending verification job and the
-    /// audit entry; the commit is synchronous (`synchronous = FULL` for it), so once this
-    /// returns `Accepted`, even a power loss keeps the support. A resend with the same
-    /// client id and content answers the first receipt and stores nothing.
-    pub async fn accept_support(
+    /// Checks a support and stores its images, up to what only the write transaction can
+    /// do. `Err` carries the answer when there is nothing to commit (a resend).
+    async fn prepare(
         &self,
         actor: &Actor,
-        blobs: Arc<dyn BlobStore>,
+        blobs: &BlobStore,
         new: NewSupport,
-    ) -> Result<Acceptance, StoreError> {
-        let mut images = new.images.clone();
-        images.sort_by_key(|i| i.kind);
-        let kinds: Vec<ImageKind> = images.iter().map(|i| i.kind).collect();
+    ) -> Result<Result<Prepared, Acceptance>, StoreError> {
+        let mut new = new;
+        new.images.sort_by_key(|i| i.kind);
+        let kinds: Vec<ImageKind> = new.images.iter().map(|i| i.kind).collect();
         if kinds != ImageKind::ALL {
             return Err(StoreError::Rule(RuleViolation::SupportImagesIncomplete));
         }
-        let hashes: Vec<(ImageKind, String)> = images
-            .iter()
-            .map(|i| (i.kind, sha256_hex(&i.bytes)))
+        // Hashing ~150 KB takes a fraction of a millisecond: still, not on the async threads.
+        let (mut new, blobs_to_write) = tokio::task::spawn_blocking(move || {
+            let blobs: Vec<(String, Vec<u8>)> = new
+                .images
+                .iter_mut()
+                .map(|i| (sha256_hex(&i.bytes), std::mem::take(&mut i.bytes)))
+                .collect();
+            (new, blobs)
+        })
+        .await
+        .map_err(|e| StoreError::Blob(std::io::Error::other(e.to_string())))?;
+        let images: Vec<ImageRow> = new
+            .images
+            .drain(..)
+            .zip(&blobs_to_write)
+            .map(|(image, (sha256, bytes))| ImageRow {
+                kind: image.kind,
+                content_type: image.content_type,
+                bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+                width: i64::from(image.width),
+                height: i64::from(image.height),
+                sha256: sha256.clone(),
+                phash: image.phash,
+            })
             .collect();
-        let content = content_sha256(&new, &hashes);
+        let content = content_sha256(&new, &images);
         let collector = self
             .collector_assignment(new.collector_user_id)
             .await?
             .ok_or(StoreError::NotFound("collector"))?;
         if let Some(found) = existing(&self.pool, collector.collector_id, &new.client_id).await? {
-            return self.repeated(found, &content, &new.client_id).await;
+            return self
+                .repeated(found, &content, &new.client_id)
+                .await
+                .map(Err);
         }
         if !collector.active {
             return Err(StoreError::Rule(RuleViolation::CollectorInactive));
         }
 
-        // Images first, durably: a committed row never points at a missing blob.
-        let to_write: Vec<Vec<u8>> = images.iter().map(|i| i.bytes.clone()).collect();
-        let keys = tokio::task::spawn_blocking(move || {
-            to_write
-                .iter()
-                .map(|bytes| blobs.put(bytes))
-                .collect::<std::io::Result<Vec<String>>>()
-        })
-        .await
-        .map_err(|e| StoreError::Blob(std::io::Error::other(e.to_string())))?
-        .map_err(StoreError::Blob)?;
+        // Images first, durably: a committed row never points at a missing blob. The four
+        // puts run at once, so their fsyncs overlap.
+        let mut puts = tokio::task::JoinSet::new();
+        for (key, bytes) in blobs_to_write {
+            let blobs = blobs.clone();
+            puts.spawn(async move { blobs.put_keyed(&key, bytes).await });
+        }
+        while let Some(put) = puts.join_next().await {
+            put.map_err(|e| StoreError::Blob(std::io::Error::other(e.to_string())))?
+                .map_err(StoreError::Blob)?;
+        }
+        Ok(Ok(Prepared {
+            actor: actor.clone(),
+            collector,
+            new,
+            images,
+            content,
+        }))
+    }
 
+    /// Commits supports whose images are stored, in one `BEGIN IMMEDIATE` transaction
+    /// committed with `synchronous = FULL` (durable on return, even across a power loss):
+    /// each gets the next sequence of its process, in order, and its row, images, pending
+    /// verification job and audit entry. Each support is inside its own savepoint, so one
+    /// that cannot be inserted takes nothing of the others with it. `Err`: nothing was
+    /// committed.
+    async fn commit_batch(
+        &self,
+        batch: &[Prepared],
+    ) -> Result<Vec<Result<Committed, StoreError>>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(StoreError::Database)?;
         sqlx::query("PRAGMA synchronous = FULL")
             .execute(&mut *conn)
@@ -278,23 +353,27 @@ impl Store {
                 .begin_with("BEGIN IMMEDIATE")
                 .await
                 .map_err(StoreError::Database)?;
-            // Another send of the same client id may have committed meanwhile.
-            if let Some(found) = existing(&mut *tx, collector.collector_id, &new.client_id).await? {
-                drop(tx);
-                return Ok(Err(found));
+            let mut results = Vec::with_capacity(batch.len());
+            for prepared in batch {
+                sqlx::query("SAVEPOINT support")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::Database)?;
+                let result = commit_one(&mut tx, prepared).await;
+                if !matches!(result, Ok(Committed::Inserted(_))) {
+                    sqlx::query("ROLLBACK TO support")
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(StoreError::Database)?;
+                }
+                sqlx::query("RELEASE support")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::Database)?;
+                results.push(result);
             }
-            let now = assignment(&mut *tx, new.collector_user_id)
-                .await?
-                .ok_or(StoreError::NotFound("collector"))?;
-            if !now.active {
-                return Err(StoreError::Rule(RuleViolation::CollectorInactive));
-            }
-            let support_id = insert(
-                &mut tx, actor, &collector, &new, &images, &hashes, &keys, &content,
-            )
-            .await?;
             tx.commit().await.map_err(StoreError::Database)?;
-            Ok(Ok(support_id))
+            Ok(results)
         }
         .await;
         let reset = sqlx::query("PRAGMA synchronous = NORMAL")
@@ -303,18 +382,50 @@ impl Store {
         if reset.is_err() {
             // Never hand a connection in an unknown state back to the pool.
             conn.detach();
-        } else {
-            // Back to the pool before reading the receipt (which needs a connection).
-            drop(conn);
         }
-        match result? {
-            Ok(support_id) => Ok(Acceptance::Accepted(
+        result
+    }
+
+    /// The answer for a committed support.
+    async fn answer(
+        &self,
+        prepared: &Prepared,
+        committed: Committed,
+    ) -> Result<Acceptance, StoreError> {
+        match committed {
+            Committed::Inserted(support_id) => Ok(Acceptance::Accepted(
                 self.support_receipt(support_id)
                     .await?
                     .ok_or(StoreError::NotFound("support"))?,
             )),
-            Err(found) => self.repeated(found, &content, &new.client_id).await,
+            Committed::Existing(found) => {
+                self.repeated(found, &prepared.content, &prepared.new.client_id)
+                    .await
+            }
         }
+    }
+
+    /// Accepts one support durably: its images are written to `blobs` (and made durable)
+    /// first, then it is committed alone (see [`Reception`] for the path that commits
+    /// concurrent supports together). Once this returns `Accepted`, even a power loss
+    /// keeps the support. A resend with the same client id and content answers the first
+    /// receipt and stores nothing.
+    pub async fn accept_support(
+        &self,
+        actor: &Actor,
+        blobs: &BlobStore,
+        new: NewSupport,
+    ) -> Result<Acceptance, StoreError> {
+        let prepared = match self.prepare(actor, blobs, new).await? {
+            Ok(prepared) => prepared,
+            Err(answer) => return Ok(answer),
+        };
+        let committed = self
+            .commit_batch(std::slice::from_ref(&prepared))
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound("support"))??;
+        self.answer(&prepared, committed).await
     }
 
     /// The receipt of a support.
@@ -330,8 +441,18 @@ impl Store {
         else {
             return Ok(None);
         };
-        let images: Vec<(String, String, i64, i64, i64, String, String)> = sqlx::query_as(
-            "SELECT kind, content_type, bytes, width, height, sha256, object_key \
+        #[allow(clippy::type_complexity)]
+        let images: Vec<(
+            String,
+            String,
+            i64,
+            i64,
+            i64,
+            String,
+            Option<String>,
+            String,
+        )> = sqlx::query_as(
+            "SELECT kind, content_type, bytes, width, height, sha256, phash, object_key \
              FROM support_images WHERE support_id = ?",
         )
         .bind(support_id)
@@ -341,7 +462,7 @@ impl Store {
         let mut images = images
             .into_iter()
             .map(
-                |(kind, content_type, bytes, width, height, sha256, object_key)| {
+                |(kind, content_type, bytes, width, height, sha256, phash, object_key)| {
                     Ok(StoredImage {
                         kind: ImageKind::parse(&kind)
                             .ok_or_else(|| StoreError::Corrupt(format!("image kind {kind:?}")))?,
@@ -350,6 +471,7 @@ impl Store {
                         width,
                         height,
                         sha256,
+                        phash,
                         object_key,
                     })
                 },
@@ -378,17 +500,35 @@ impl Store {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn insert(
+/// One support inside the batch's transaction: a send with the same client id may have
+/// committed since `prepare` (or earlier in this batch), and the collector may have been
+/// deactivated meanwhile.
+async fn commit_one(
     tx: &mut Transaction<'_, Sqlite>,
-    actor: &Actor,
-    collector: &CollectorAssignment,
-    new: &NewSupport,
-    images: &[NewImage],
-    hashes: &[(ImageKind, String)],
-    keys: &[String],
-    content: &str,
-) -> Result<i64, StoreError> {
+    prepared: &Prepared,
+) -> Result<Committed, StoreError> {
+    let collector = &prepared.collector;
+    let new = &prepared.new;
+    if let Some(found) = existing(&mut **tx, collector.collector_id, &new.client_id).await? {
+        return Ok(Committed::Existing(found));
+    }
+    let now = assignment(&mut **tx, new.collector_user_id)
+        .await?
+        .ok_or(StoreError::NotFound("collector"))?;
+    if !now.active {
+        return Err(StoreError::Rule(RuleViolation::CollectorInactive));
+    }
+    insert(tx, prepared).await.map(Committed::Inserted)
+}
+
+async fn insert(tx: &mut Transaction<'_, Sqlite>, prepared: &Prepared) -> Result<i64, StoreError> {
+    let Prepared {
+        actor,
+        collector,
+        new,
+        images,
+        content,
+    } = prepared;
     let sequence: i64 = sqlx::query_scalar(
         "INSERT INTO process_sequences (process_id, last) VALUES (?, 1) \
          ON CONFLICT (process_id) DO UPDATE SET last = last + 1 RETURNING last",
@@ -419,19 +559,21 @@ async fn insert(
     .fetch_one(&mut **tx)
     .await
     .map_err(StoreError::Database)?;
-    for ((image, (_, sha256)), key) in images.iter().zip(hashes).zip(keys) {
+    for image in images {
         sqlx::query(
-            "INSERT INTO support_images (support_id, kind, content_type, bytes, width, height, sha256, object_key) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO support_images (support_id, kind, content_type, bytes, width, height, sha256, phash, object_key) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(support_id)
         .bind(image.kind.as_str())
         .bind(image.content_type)
-        .bind(i64::try_from(image.bytes.len()).unwrap_or(i64::MAX))
-        .bind(i64::from(image.width))
-        .bind(i64::from(image.height))
-        .bind(sha256)
-        .bind(key)
+        .bind(image.bytes)
+        .bind(image.width)
+        .bind(image.height)
+        .bind(&image.sha256)
+        .bind(image.phash.as_deref())
+        // The blob store's key is the SHA-256.
+        .bind(&image.sha256)
         .execute(&mut **tx)
         .await
         .map_err(StoreError::Database)?;
@@ -458,11 +600,104 @@ async fn insert(
             "collector_id": collector.collector_id, "client_id": new.client_id,
             "sequence": sequence, "folio": folio(collector.process_id, sequence),
             "content_sha256": content,
-            "images": hashes.iter().map(|(k, s)| json!({"kind": k.as_str(), "sha256": s})).collect::<Vec<_>>(),
+            "images": images.iter().map(|i| json!({"kind": i.kind.as_str(), "sha256": i.sha256, "phash": i.phash})).collect::<Vec<_>>(),
         })),
     )
     .await?;
     Ok(support_id)
+}
+
+/// Most supports committed in one transaction.
+pub const MAX_GROUP_COMMIT: usize = 256;
+
+/// A support waiting for the writer.
+#[derive(Debug)]
+struct Waiting {
+    prepared: Prepared,
+    /// The support comes back with the outcome, for the answer.
+    reply: oneshot::Sender<(Prepared, Result<Committed, StoreError>)>,
+}
+
+/// Reception with group commit: each support is checked and its images stored by its own
+/// request (so their fsyncs overlap), then handed to one writer task, which commits every
+/// support waiting at that moment in one transaction ([`MAX_GROUP_COMMIT`] at most) and
+/// answers each after the commit. Under load many supports share one write lock and one
+/// round of fsyncs of the database; alone, a support is committed at once. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Reception {
+    store: Store,
+    blobs: BlobStore,
+    queue: mpsc::Sender<Waiting>,
+}
+
+impl Reception {
+    /// Starts the writer task (on the current Tokio runtime); it ends when the last clone
+    /// of the returned handle is dropped.
+    pub fn start(store: Store, blobs: BlobStore) -> Self {
+        Self::start_with_group(store, blobs, MAX_GROUP_COMMIT)
+    }
+
+    /// [`start`](Self::start) committing at most `max_group` supports per transaction
+    /// (1: one transaction per support, for comparison).
+    pub fn start_with_group(store: Store, blobs: BlobStore, max_group: usize) -> Self {
+        let max_group = max_group.max(1);
+        let (queue, waiting) = mpsc::channel(4 * MAX_GROUP_COMMIT);
+        tokio::spawn(write_loop(store.clone(), waiting, max_group));
+        Self {
+            store,
+            blobs,
+            queue,
+        }
+    }
+
+    /// Where the images go.
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    /// Accepts a support durably, as [`Store::accept_support`] does, committed together
+    /// with the supports received at the same time.
+    pub async fn accept(&self, actor: &Actor, new: NewSupport) -> Result<Acceptance, StoreError> {
+        let prepared = match self.store.prepare(actor, &self.blobs, new).await? {
+            Ok(prepared) => prepared,
+            Err(answer) => return Ok(answer),
+        };
+        let (reply, answer) = oneshot::channel();
+        let stopped = || StoreError::Database(sqlx::Error::PoolClosed);
+        // `prepared` comes back in the error if the writer is gone.
+        self.queue
+            .send(Waiting { prepared, reply })
+            .await
+            .map_err(|_| stopped())?;
+        let (prepared, committed) = answer.await.map_err(|_| stopped())?;
+        self.store.answer(&prepared, committed?).await
+    }
+}
+
+async fn write_loop(store: Store, mut waiting: mpsc::Receiver<Waiting>, max_group: usize) {
+    let mut batch = Vec::with_capacity(max_group);
+    while waiting.recv_many(&mut batch, max_group).await > 0 {
+        let (prepared, replies): (Vec<Prepared>, Vec<_>) =
+            batch.drain(..).map(|w| (w.prepared, w.reply)).unzip();
+        match store.commit_batch(&prepared).await {
+            Ok(results) => {
+                for ((prepared, reply), result) in prepared.into_iter().zip(replies).zip(results) {
+                    // A waiter that went away (client disconnected) finds its support on
+                    // its retry.
+                    let _ = reply.send((prepared, result));
+                }
+            }
+            Err(error) => {
+                let text = error.to_string();
+                for (prepared, reply) in prepared.into_iter().zip(replies) {
+                    let error = StoreError::Database(sqlx::Error::Io(std::io::Error::other(
+                        format!("group commit failed: {text}"),
+                    )));
+                    let _ = reply.send((prepared, Err(error)));
+                }
+            }
+        }
+    }
 }
 
 /// Which supports of an aspirant to list.

@@ -3,16 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{self, Cursor};
-use std::sync::Arc;
+use std::io::Cursor;
 
 use apoyo_domain::Date;
 use apoyo_domain::roll::COLUMNS;
 use apoyo_domain::threshold::{DispersionRule, ThresholdRule};
 use apoyo_store::{
-    Acceptance, Actor, BlobStore, ImageKind, ImportOptions, LocalBlobStore, NewAspirant,
-    NewCollector, NewImage, NewOffice, NewProcess, NewSupport, OfficeKind, ProcessKind,
-    RuleViolation, Store, StoreError,
+    Acceptance, Actor, BlobStore, ImageKind, ImportOptions, NewAspirant, NewCollector, NewImage,
+    NewOffice, NewProcess, NewSupport, OfficeKind, ProcessKind, RuleViolation, Store, StoreError,
 };
 use serde_json::json;
 
@@ -119,23 +117,20 @@ fn support(user_id: i64, kinds: &[ImageKind]) -> NewSupport {
                 content_type: "image/png",
                 width: 64,
                 height: 64,
+                phash: Some("0123456789abcdef".into()),
                 bytes: kind.as_str().as_bytes().to_vec(),
             })
             .collect(),
     }
 }
 
-#[derive(Debug)]
-struct BrokenDisk;
-
-impl BlobStore for BrokenDisk {
-    fn put(&self, _: &[u8]) -> io::Result<String> {
-        Err(io::Error::other("disk full"))
-    }
-
-    fn get(&self, _: &str) -> io::Result<Vec<u8>> {
-        Err(io::Error::other("disk full"))
-    }
+/// A blob store whose directory was replaced by a file: every put fails.
+fn broken_disk(dir: &std::path::Path) -> BlobStore {
+    let root = dir.join("broken");
+    let blobs = BlobStore::local(&root).unwrap();
+    std::fs::remove_dir(&root).unwrap();
+    std::fs::write(&root, b"not a directory").unwrap();
+    blobs
 }
 
 async fn supports(store: &Store) -> usize {
@@ -153,7 +148,7 @@ async fn supports(store: &Store) -> usize {
 #[tokio::test]
 async fn a_support_needs_one_image_of_each_kind() {
     let (dir, store, user) = store_with_collector().await;
-    let blobs: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::in_data_dir(dir.path()));
+    let blobs = BlobStore::in_data_dir(dir.path()).unwrap();
     for kinds in [
         &ImageKind::ALL[..3],
         &[
@@ -164,7 +159,7 @@ async fn a_support_needs_one_image_of_each_kind() {
         ][..],
     ] {
         let result = store
-            .accept_support(&Actor::system(), blobs.clone(), support(user, kinds))
+            .accept_support(&Actor::system(), &blobs, support(user, kinds))
             .await;
         assert!(
             matches!(
@@ -183,7 +178,7 @@ async fn nothing_is_committed_when_the_images_cannot_be_stored() {
     let result = store
         .accept_support(
             &Actor::system(),
-            Arc::new(BrokenDisk),
+            &broken_disk(dir.path()),
             support(user, &ImageKind::ALL),
         )
         .await;
@@ -192,13 +187,9 @@ async fn nothing_is_committed_when_the_images_cannot_be_stored() {
 
     // The same support once the disk works: sequence 1 (the failure used none), then a
     // resend answers the same receipt.
-    let blobs: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::in_data_dir(dir.path()));
+    let blobs = BlobStore::in_data_dir(dir.path()).unwrap();
     let Acceptance::Accepted(first) = store
-        .accept_support(
-            &Actor::system(),
-            blobs.clone(),
-            support(user, &ImageKind::ALL),
-        )
+        .accept_support(&Actor::system(), &blobs, support(user, &ImageKind::ALL))
         .await
         .unwrap()
     else {
@@ -207,15 +198,68 @@ async fn nothing_is_committed_when_the_images_cannot_be_stored() {
     assert_eq!((first.sequence, first.folio.as_str()), (1, "1-00000001"));
     for image in &first.images {
         assert_eq!(
-            blobs.get(&image.object_key).unwrap(),
+            blobs.get(&image.object_key).await.unwrap(),
             image.kind.as_str().as_bytes()
         );
         assert_eq!(image.object_key, image.sha256);
+        assert_eq!(image.phash.as_deref(), Some("0123456789abcdef"));
     }
     let again = store
-        .accept_support(&Actor::system(), blobs, support(user, &ImageKind::ALL))
+        .accept_support(&Actor::system(), &blobs, support(user, &ImageKind::ALL))
         .await
         .unwrap();
     assert_eq!(again, Acceptance::Repeated(first));
     assert_eq!(supports(&store).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reception_commits_concurrent_supports_together_in_order() {
+    let (dir, store, user) = store_with_collector().await;
+    let reception =
+        apoyo_store::Reception::start(store.clone(), BlobStore::in_data_dir(dir.path()).unwrap());
+    let send = |client_id: String, marker: u8| {
+        let reception = reception.clone();
+        let mut new = support(user, &ImageKind::ALL);
+        new.client_id = client_id;
+        for image in &mut new.images {
+            image.bytes.push(marker);
+        }
+        tokio::spawn(async move { reception.accept(&Actor::system(), new).await })
+    };
+    // 30 distinct supports and 5 identical sends of another, all at once.
+    let mut tasks: Vec<_> = (0..30u8)
+        .map(|i| send(format!("group-{i:04}"), i))
+        .collect();
+    tasks.extend((0..5).map(|_| send("group-same".into(), 200)));
+    let mut accepted = Vec::new();
+    let mut repeated = Vec::new();
+    for task in tasks {
+        match task.await.unwrap().unwrap() {
+            Acceptance::Accepted(receipt) => accepted.push(receipt),
+            Acceptance::Repeated(receipt) => repeated.push(receipt),
+        }
+    }
+    assert_eq!(accepted.len(), 31, "one of the identical sends is stored");
+    assert_eq!(repeated.len(), 4);
+    let same = accepted
+        .iter()
+        .find(|r| r.client_id == "group-same")
+        .unwrap();
+    assert!(repeated.iter().all(|r| r == same), "the same receipt");
+    let mut sequences: Vec<i64> = accepted.iter().map(|r| r.sequence).collect();
+    sequences.sort_unstable();
+    assert_eq!(
+        sequences,
+        (1..=31).collect::<Vec<_>>(),
+        "no gaps, no repeats"
+    );
+    assert_eq!(supports(&store).await, 31, "one audit entry each");
+
+    // The same client id with other content: refused, nothing stored.
+    let conflict = send("group-same".into(), 201).await.unwrap();
+    assert!(
+        matches!(conflict, Err(StoreError::Conflict(_))),
+        "{conflict:?}"
+    );
+    assert_eq!(supports(&store).await, 31);
 }

@@ -96,7 +96,7 @@ pub async fn create_paper_support(
         .store
         .accept_paper_support(
             &auth.actor(),
-            state.blobs.clone(),
+            state.reception.blobs(),
             NewPaperSupport {
                 staff_user_id: auth.user.id,
                 aspirant_id,

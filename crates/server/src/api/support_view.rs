@@ -211,11 +211,11 @@ pub async fn get_support_image(
         .into_iter()
         .find(|i| i.kind == kind)
         .ok_or(ApiError::NotFound("image"))?;
-    let blobs = state.blobs.clone();
-    let key = image.object_key.clone();
-    let bytes = tokio::task::spawn_blocking(move || blobs.get(&key))
+    let bytes = state
+        .reception
+        .blobs()
+        .get(&image.object_key)
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| {
             tracing::error!(support = support_id, key = %image.object_key, error = %e, "stored image unreadable");
             ApiError::Internal(format!("image {} of support {support_id}: {e}", kind.as_str()))

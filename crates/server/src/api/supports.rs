@@ -2,6 +2,7 @@
 //! fields and four images; answered only once everything is durably stored.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use axum::Json;
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
@@ -10,6 +11,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use tokio::sync::Semaphore;
 use utoipa::{IntoParams, ToSchema};
 
 use apoyo_domain::access::Role;
@@ -93,6 +95,10 @@ pub struct ReceiptImage {
     pub height: i64,
     /// SHA-256 (hex) of the stored image, after its metadata was removed.
     pub sha256: String,
+    /// 64-bit perceptual hash of the decoded image (DCT pHash), 16 hex digits: copies of
+    /// one picture (recompressed, rescaled) differ in a few bits. Null for images received
+    /// before it was recorded.
+    pub phash: Option<String>,
 }
 
 /// Proof of reception.
@@ -137,6 +143,7 @@ impl From<Receipt> for SupportReceipt {
                     width: i.width,
                     height: i.height,
                     sha256: i.sha256,
+                    phash: i.phash,
                 })
                 .collect(),
             outcome: receipt.outcome,
@@ -225,9 +232,56 @@ fn kind_list(kinds: &[ImageKind]) -> String {
     }
 }
 
+/// Decodes at most this many images at once per CPU: decoding is CPU-bound, and each
+/// decode holds its pixels (up to `MAX_PIXELS`) in memory.
+fn decode_permits() -> &'static Semaphore {
+    static PERMITS: OnceLock<Semaphore> = OnceLock::new();
+    PERMITS.get_or_init(|| {
+        Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
+    })
+}
+
+/// Proves, strips and hashes a support's images on a blocking thread (see `images::clean`).
+async fn clean_images(
+    raw: BTreeMap<ImageKind, Vec<u8>>,
+) -> ApiResult<BTreeMap<ImageKind, NewImage>> {
+    let _permit = decode_permits()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let cleaned = tokio::task::spawn_blocking(move || {
+        raw.into_iter()
+            .map(|(kind, bytes)| {
+                images::clean(&bytes)
+                    .map(|clean| (kind, clean))
+                    .map_err(|e| (kind, e))
+            })
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let cleaned = cleaned.map_err(|(kind, e)| {
+        ApiError::Unprocessable(format!("La imagen «{}» {}.", kind.as_str(), e.message_es()))
+    })?;
+    Ok(cleaned
+        .into_iter()
+        .map(|(kind, clean)| {
+            let image = NewImage {
+                kind,
+                content_type: clean.format.content_type(),
+                width: clean.width,
+                height: clean.height,
+                phash: Some(clean.phash_hex()),
+                bytes: clean.bytes,
+            };
+            (kind, image)
+        })
+        .collect())
+}
+
 pub(crate) async fn parse(mut multipart: Multipart, expected: &[ImageKind]) -> ApiResult<Parsed> {
     let mut fields = None;
-    let mut images: BTreeMap<ImageKind, NewImage> = BTreeMap::new();
+    let mut raw: BTreeMap<ImageKind, Vec<u8>> = BTreeMap::new();
     while let Some(mut field) = multipart
         .next_field()
         .await
@@ -253,26 +307,15 @@ pub(crate) async fn parse(mut multipart: Multipart, expected: &[ImageKind]) -> A
                 kind_list(expected)
             )));
         };
-        if images.contains_key(&kind) {
+        if raw.contains_key(&kind) {
             return Err(ApiError::BadRequest(format!(
                 "La imagen «{name}» viene dos veces."
             )));
         }
         let bytes = read_limited(&mut field, MAX_IMAGE_BYTES, &name).await?;
-        let clean = images::clean(&bytes).map_err(|e| {
-            ApiError::Unprocessable(format!("La imagen «{name}» {}.", e.message_es()))
-        })?;
-        images.insert(
-            kind,
-            NewImage {
-                kind,
-                content_type: clean.format.content_type(),
-                width: clean.width,
-                height: clean.height,
-                bytes: clean.bytes,
-            },
-        );
+        raw.insert(kind, bytes);
     }
+    let images = clean_images(raw).await?;
     let fields = fields.ok_or_else(|| {
         ApiError::BadRequest("Falta la parte «support» con los datos del apoyo (JSON).".into())
     })?;
@@ -420,10 +463,9 @@ pub async fn create_support(
     }
 
     let acceptance = state
-        .store
-        .accept_support(
+        .reception
+        .accept(
             &auth.actor(),
-            state.blobs.clone(),
             NewSupport {
                 collector_user_id: auth.user.id,
                 client_id: parsed.fields.client_id,
