@@ -269,25 +269,34 @@ pub fn phash_grey(grey: &GrayImage) -> u64 {
         return 0;
     }
     // Area average into 32×32 cells (cell of a pixel: its position scaled down).
-    let mut sums = [[0f64; PHASH_SIDE]; PHASH_SIDE];
-    let mut counts = [[0u32; PHASH_SIDE]; PHASH_SIDE];
-    let cell_x: Vec<usize> = (0..width).map(|x| x * PHASH_SIDE / width).collect();
-    for (y, row) in grey.as_raw().chunks_exact(width).enumerate() {
-        let cy = y * PHASH_SIDE / height;
-        for (x, value) in row.iter().enumerate() {
-            sums[cy][cell_x[x]] += f64::from(*value);
-            counts[cy][cell_x[x]] += 1;
-        }
-    }
+    // Cell cx covers the columns whose x · 32 / width is cx: bounds computed once, then
+    // each row adds up contiguous runs of bytes (which the compiler vectorises).
+    let bounds = |side: usize, cell: usize| (cell * side).div_ceil(PHASH_SIDE);
+    let columns: Vec<(usize, usize)> = (0..PHASH_SIDE)
+        .map(|c| (bounds(width, c), bounds(width, c + 1)))
+        .collect();
+    let rows: Vec<(usize, usize)> = (0..PHASH_SIDE)
+        .map(|c| (bounds(height, c), bounds(height, c + 1)))
+        .collect();
+    let pixels = grey.as_raw();
     let mut thumb = [[0f64; PHASH_SIDE]; PHASH_SIDE];
-    for (cy, row) in thumb.iter_mut().enumerate() {
-        for (cx, cell) in row.iter_mut().enumerate() {
-            *cell = if counts[cy][cx] > 0 {
-                sums[cy][cx] / f64::from(counts[cy][cx])
+    for (cy, &(y0, y1)) in rows.iter().enumerate() {
+        let mut sums = [0u64; PHASH_SIDE];
+        for y in y0..y1 {
+            let row = &pixels[y * width..(y + 1) * width];
+            for (sum, &(x0, x1)) in sums.iter_mut().zip(&columns) {
+                // A run is at most 40 M / 64 / 32 pixels: its sum fits in u32.
+                *sum += u64::from(row[x0..x1].iter().map(|v| u32::from(*v)).sum::<u32>());
+            }
+        }
+        for (cx, &(x0, x1)) in columns.iter().enumerate() {
+            let count = (x1 - x0) * (y1 - y0);
+            thumb[cy][cx] = if count > 0 {
+                sums[cx] as f64 / count as f64
             } else {
                 // Under 32 px on a side some cells get no pixel: take the one they fall on.
                 let (x, y) = (cx * width / PHASH_SIDE, cy * height / PHASH_SIDE);
-                f64::from(grey.as_raw()[y * width + x])
+                f64::from(pixels[y * width + x])
             };
         }
     }
