@@ -1,26 +1,31 @@
 //! Batch re-verification: every support of a process checked again against the
 //! process's (new) roll snapshot, and every duplicate group resolved again, when the
-//! snapshot changes (docs/verification.md, "Re-verification").
+//! snapshot changes (docs/verification.md, "Re-verification" and "Re-verification
+//! performance").
 //!
-//! The supports are read and checked outside any write transaction (the roll lookups
-//! are joins against temporary tables of keys, so SQLite walks its indexes without a
-//! round trip per support), then every change is written in one transaction: readers
-//! see the old outcomes or the new ones, never a mixture, and a crash mid-run leaves
-//! the old ones and a run that starts again. The background worker runs batches and
-//! single verifications one after the other, so no support is verified meanwhile.
+//! The supports are read and checked outside any write transaction (stored roll keys,
+//! roll rows fetched in bulk by sorted keys, the roll check on every core), then every
+//! change is written in one transaction: readers see the old outcomes or the new ones,
+//! never a mixture, and a crash mid-run leaves the old ones and a run that starts
+//! again. The background worker runs batches and single verifications one after the
+//! other, so no support is verified meanwhile.
 
 use std::collections::{HashMap, HashSet};
 
-use apoyo_domain::roll::RollRecord;
+use apoyo_domain::outcome::RemovalCause;
+use apoyo_domain::roll::{RollRecord, RollStatus};
 use apoyo_domain::verification::{
-    CapturedKey, Lookup, SupportForDuplicates, citizen_lookups, match_record, resolve_duplicates,
+    CapturedKey, CredentialKey, Lookup, SupportForDuplicates, citizen_lookups, match_record,
+    resolve_duplicates,
 };
+use apoyo_domain::{CredentialModel, Date, Sex};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use sqlx::pool::PoolConnection;
-use sqlx::{AssertSqlSafe, Row, Sqlite};
+use sqlx::{AssertSqlSafe, Row, Sqlite, Transaction};
 
-use crate::verification::{
-    RollCheck, captured_key, db, record_from_row, select_rows, store_outcome,
-};
+use crate::roll_table::records_table;
+use crate::verification::{RollCheck, captured_key, db};
 use crate::{Store, StoreError, clock};
 
 /// A batch re-verification taken by a worker (now `running`).
@@ -60,6 +65,81 @@ pub struct ReverificationStatus {
     pub last_error: Option<String>,
 }
 
+/// Version tag of the stored roll key (`supports.roll_key`, migration 0007). A stored
+/// key with another tag is not trusted: the batch computes it again from the captured
+/// credential. Bump it whenever `CapturedKey::from_input` would give other keys.
+const KEY_VERSION: &str = "k1";
+
+/// The stored form of a support's roll key (`CapturedKey::from_input` of its captured
+/// credential, `None` when it has none): `k1|-`, or
+/// `k1|<model>|cc|<cic>|<citizen_id>|<captured clave>`,
+/// `k1|<model>|co|<cic>|<ocr>|<captured clave>`,
+/// `k1|<model>|ko|<clave>|<emisión>|<ocr>|<captured clave>`; the model and the captured
+/// clave are empty when not known. Identifiers are digits and capital letters.
+pub(crate) fn encode_key(key: Option<&CapturedKey>) -> String {
+    let Some(key) = key else {
+        return format!("{KEY_VERSION}|-");
+    };
+    let model = key.model.map(|m| m.to_string()).unwrap_or_default();
+    let captured = key.clave_elector.as_deref().unwrap_or("");
+    match &key.credential {
+        CredentialKey::CicCitizenId { cic, citizen_id } => {
+            format!("{KEY_VERSION}|{model}|cc|{cic}|{citizen_id}|{captured}")
+        }
+        CredentialKey::CicOcr { cic, ocr } => {
+            format!("{KEY_VERSION}|{model}|co|{cic}|{ocr}|{captured}")
+        }
+        CredentialKey::ClaveIssueOcr {
+            clave_elector,
+            issue_number,
+            ocr,
+        } => format!("{KEY_VERSION}|{model}|ko|{clave_elector}|{issue_number}|{ocr}|{captured}"),
+    }
+}
+
+/// The key [`encode_key`] stored; `None` when the text is not a key of this version
+/// (then the credential is read again).
+pub(crate) fn decode_key(text: &str) -> Option<Option<CapturedKey>> {
+    let mut parts = text.split('|');
+    if parts.next() != Some(KEY_VERSION) {
+        return None;
+    }
+    let model_text = parts.next()?;
+    if model_text == "-" {
+        return parts.next().is_none().then_some(None);
+    }
+    let model = match model_text {
+        "" => None,
+        letter => Some(CredentialModel::parse(letter)?),
+    };
+    let owned = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    let credential = match parts.next()? {
+        "cc" => CredentialKey::CicCitizenId {
+            cic: owned(parts.next()?)?,
+            citizen_id: owned(parts.next()?)?,
+        },
+        "co" => CredentialKey::CicOcr {
+            cic: owned(parts.next()?)?,
+            ocr: owned(parts.next()?)?,
+        },
+        "ko" => CredentialKey::ClaveIssueOcr {
+            clave_elector: owned(parts.next()?)?,
+            issue_number: parts.next()?.parse().ok()?,
+            ocr: owned(parts.next()?)?,
+        },
+        _ => return None,
+    };
+    let clave_elector = owned(parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(Some(CapturedKey {
+        model,
+        credential,
+        clave_elector,
+    }))
+}
+
 /// One support as the batch reads it.
 struct Member {
     id: i64,
@@ -68,11 +148,12 @@ struct Member {
     sequence: i64,
     paper: bool,
     key: Option<CapturedKey>,
+    /// The key had to be read from the credential: store it.
+    store_key: bool,
     previous: Previous,
 }
 
 /// What is stored for a support before the run.
-#[derive(PartialEq, Eq)]
 struct Previous {
     citizen_clave: Option<String>,
     citizen_section: Option<i64>,
@@ -82,24 +163,35 @@ struct Previous {
     snapshot_id: Option<i64>,
 }
 
-/// Roll rows fetched for the batch, by CIC and by clave de elector.
+/// A support as read, before its key is known.
+struct RawMember {
+    member: Member,
+    /// `(credential_json, received_at)` when the stored key is missing or stale.
+    credential: Option<(String, String)>,
+}
+
+/// Roll rows fetched for the batch: each row once, indexed by CIC and by clave.
 #[derive(Default)]
 struct RollRows {
-    by_cic: HashMap<String, RollRecord>,
-    by_clave: HashMap<String, Vec<RollRecord>>,
+    records: Vec<RollRecord>,
+    by_cic: HashMap<String, usize>,
+    by_clave: HashMap<String, Vec<usize>>,
+    /// Claves whose rows were all fetched (a clave may have none).
     claves_fetched: HashSet<String>,
+    cics_fetched: HashSet<String>,
 }
 
 impl RollRows {
     fn has(&self, lookup: &Lookup) -> bool {
         match lookup {
-            Lookup::ByCic(cic) => self.by_cic.contains_key(cic),
+            Lookup::ByCic(cic) => self.cics_fetched.contains(cic),
             Lookup::ByClave(clave) => self.claves_fetched.contains(clave),
         }
     }
 
-    fn rows_for(&self, lookup: &Lookup, into: &mut Vec<RollRecord>) {
-        let found: &[RollRecord] = match lookup {
+    /// Indexes of the rows answering `lookup`, added to `into` once each.
+    fn rows_for(&self, lookup: &Lookup, into: &mut Vec<usize>) {
+        let found: &[usize] = match lookup {
             Lookup::ByCic(cic) => self
                 .by_cic
                 .get(cic)
@@ -107,40 +199,181 @@ impl RollRows {
                 .unwrap_or(&[]),
             Lookup::ByClave(clave) => self.by_clave.get(clave).map(Vec::as_slice).unwrap_or(&[]),
         };
-        for record in found {
-            if !into.contains(record) {
-                into.push(record.clone());
+        for i in found {
+            if !into.contains(i) {
+                into.push(*i);
             }
         }
     }
 
-    fn insert(&mut self, record: RollRecord) {
-        if let Some(cic) = &record.cic {
-            self.by_cic
-                .entry(cic.clone())
-                .or_insert_with(|| record.clone());
+    /// Adds a row unless it is already there (found by CIC, then again by clave).
+    fn insert(&mut self, line: i64, record: RollRecord, lines: &mut HashMap<i64, usize>) {
+        if lines.contains_key(&line) {
+            return;
         }
-        let rows = self
-            .by_clave
+        let i = self.records.len();
+        lines.insert(line, i);
+        if let Some(cic) = &record.cic {
+            self.by_cic.insert(cic.clone(), i);
+        }
+        self.by_clave
             .entry(record.clave_elector.clone())
-            .or_default();
-        if !rows.contains(&record) {
-            rows.push(record);
+            .or_default()
+            .push(i);
+        self.records.push(record);
+    }
+}
+
+/// One roll row as the batch reads it: a JSON array in `select_rows_json`'s order.
+#[derive(Deserialize)]
+struct RollRowJson {
+    line: i64,
+    clave_elector: String,
+    curp: Option<String>,
+    given_names: String,
+    paternal_surname: String,
+    maternal_surname: String,
+    sex: String,
+    birth_date: String,
+    state: u8,
+    municipality: u16,
+    section: u16,
+    model: String,
+    cic: Option<String>,
+    ocr: Option<String>,
+    citizen_id: Option<String>,
+    issue_number: u8,
+    expiry_year: u16,
+    status: String,
+    removal_cause: Option<String>,
+}
+
+/// The rows of a snapshot table whose `line` is in the bound JSON array, as one JSON
+/// array of rows.
+fn select_rows_json(snapshot_id: i64) -> String {
+    format!(
+        "SELECT json_group_array(json_array(line, clave_elector, curp, given_names, paternal_surname, \
+         maternal_surname, sex, birth_date, state, municipality, section, model, cic, ocr, citizen_id, \
+         issue_number, expiry_year, status, removal_cause)) FROM {} \
+         WHERE line IN (SELECT value FROM json_each(?))",
+        records_table(snapshot_id)
+    )
+}
+
+impl RollRowJson {
+    /// The import validated every row, so this only decodes (the single-support
+    /// path's `record_from_row` validates again; a batch cannot afford it per row).
+    fn into_record(self, snapshot_id: i64) -> Result<(i64, RollRecord), StoreError> {
+        let corrupt =
+            |what: &str| StoreError::Corrupt(format!("roll snapshot {snapshot_id}: {what}"));
+        let record = RollRecord {
+            sex: self
+                .sex
+                .chars()
+                .next()
+                .and_then(Sex::from_letter)
+                .ok_or_else(|| corrupt("sex"))?,
+            birth_date: Date::parse_iso(&self.birth_date).map_err(|_| corrupt("birth_date"))?,
+            model: CredentialModel::parse(&self.model).ok_or_else(|| corrupt("model"))?,
+            status: RollStatus::from_code(&self.status).ok_or_else(|| corrupt("status"))?,
+            removal_cause: match &self.removal_cause {
+                None => None,
+                Some(code) => {
+                    Some(RemovalCause::from_code(code).ok_or_else(|| corrupt("removal_cause"))?)
+                }
+            },
+            clave_elector: self.clave_elector,
+            curp: self.curp,
+            given_names: self.given_names,
+            paternal_surname: self.paternal_surname,
+            maternal_surname: self.maternal_surname,
+            state: self.state,
+            municipality: self.municipality,
+            section: self.section,
+            cic: self.cic,
+            ocr: self.ocr,
+            citizen_id: self.citizen_id,
+            issue_number: self.issue_number,
+            expiry_year: self.expiry_year,
+        };
+        Ok((self.line, record))
+    }
+}
+
+/// Keys per statement. Lookups and rows travel as one JSON array per statement: sqlx
+/// hands rows over one at a time between its SQLite thread and the task, which at a
+/// million rows costs more than SQLite's own work.
+const LOOKUP_CHUNK: usize = 50_000;
+
+fn json_array<T: Serialize>(values: &[T]) -> Result<String, StoreError> {
+    serde_json::to_string(values).map_err(|e| StoreError::Corrupt(format!("batch keys: {e}")))
+}
+
+fn from_json<T: DeserializeOwned>(text: Option<String>) -> Result<Vec<T>, StoreError> {
+    match text {
+        None => Ok(Vec::new()),
+        Some(text) => {
+            serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("batch rows: {e}")))
         }
     }
 }
 
-/// Fetches, in one join per kind, every roll row answering `lookups` not fetched yet.
-async fn fetch_lookups(
+/// Runs `sql` once per JSON text in `binds`, on two connections at once (the roll is
+/// read-only, so the two need not share a snapshot), and decodes each answer (one
+/// text column) with `decode`. Answers come back in `binds` order.
+async fn run_on_two<T>(
+    conns: &mut [PoolConnection<Sqlite>; 2],
+    sql: &str,
+    binds: Vec<String>,
+    decode: impl Fn(Option<String>) -> Result<Vec<T>, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut lanes: [Vec<(usize, String)>; 2] = [Vec::new(), Vec::new()];
+    for (i, bind) in binds.into_iter().enumerate() {
+        lanes[i % 2].push((i, bind));
+    }
+    let [lane_a, lane_b] = lanes;
+    let [conn_a, conn_b] = conns;
+    let (a, b) = tokio::try_join!(
+        run_lane(conn_a, sql, lane_a, &decode),
+        run_lane(conn_b, sql, lane_b, &decode)
+    )?;
+    let mut all: Vec<(usize, Vec<T>)> = a.into_iter().chain(b).collect();
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().flat_map(|(_, rows)| rows).collect())
+}
+
+async fn run_lane<T>(
     conn: &mut PoolConnection<Sqlite>,
+    sql: &str,
+    lane: Vec<(usize, String)>,
+    decode: &impl Fn(Option<String>) -> Result<Vec<T>, StoreError>,
+) -> Result<Vec<(usize, Vec<T>)>, StoreError> {
+    let mut out = Vec::with_capacity(lane.len());
+    for (i, bind) in lane {
+        let text: Option<String> = sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
+            .bind(bind)
+            .fetch_one(&mut **conn)
+            .await
+            .map_err(db)?;
+        out.push((i, decode(text)?));
+    }
+    Ok(out)
+}
+
+/// Fetches every roll row answering `lookups` not fetched yet. The keys are walked in
+/// sorted order on the indexes, which give the rows' `line`s alone (covering); the rows
+/// are then read in `line` order, so the table is read front to back, never at random.
+async fn fetch_lookups(
+    conns: &mut [PoolConnection<Sqlite>; 2],
     snapshot_id: i64,
-    lookups: &[Lookup],
+    lookups: impl IntoIterator<Item = Lookup>,
     rows: &mut RollRows,
+    lines: &mut HashMap<i64, usize>,
 ) -> Result<(), StoreError> {
-    let mut cics: Vec<&str> = Vec::new();
-    let mut claves: Vec<&str> = Vec::new();
+    let mut cics: Vec<String> = Vec::new();
+    let mut claves: Vec<String> = Vec::new();
     for lookup in lookups {
-        if rows.has(lookup) {
+        if rows.has(&lookup) {
             continue;
         }
         match lookup {
@@ -148,54 +381,294 @@ async fn fetch_lookups(
             Lookup::ByClave(clave) => claves.push(clave),
         }
     }
-    cics.sort_unstable();
-    cics.dedup();
-    claves.sort_unstable();
-    claves.dedup();
-    for (column, values) in [("cic", &cics), ("clave_elector", &claves)] {
-        if values.is_empty() {
-            continue;
-        }
-        sqlx::query("CREATE TEMP TABLE IF NOT EXISTS batch_lookup (value TEXT PRIMARY KEY)")
-            .execute(&mut **conn)
-            .await
-            .map_err(db)?;
-        sqlx::query("DELETE FROM temp.batch_lookup")
-            .execute(&mut **conn)
-            .await
-            .map_err(db)?;
-        for chunk in values.chunks(500) {
-            let placeholders = vec!["(?)"; chunk.len()].join(", ");
-            let sql =
-                format!("INSERT OR IGNORE INTO temp.batch_lookup (value) VALUES {placeholders}");
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for value in chunk {
-                query = query.bind(*value);
-            }
-            query.execute(&mut **conn).await.map_err(db)?;
-        }
-        // The roll table is named by snapshot; the join walks its index per key.
-        let sql = select_rows(
-            snapshot_id,
-            &format!("{column} IN (SELECT value FROM temp.batch_lookup)"),
+    let table = records_table(snapshot_id);
+    let mut wanted: Vec<i64> = Vec::new();
+    for (column, mut values) in [("cic", cics), ("clave_elector", claves)] {
+        values.sort_unstable();
+        values.dedup();
+        let sql = format!(
+            "SELECT json_group_array(line) FROM {table} WHERE {column} IN (SELECT value FROM json_each(?))"
         );
-        let found = sqlx::query(AssertSqlSafe(sql))
-            .fetch_all(&mut **conn)
-            .await
-            .map_err(db)?;
-        for row in &found {
-            rows.insert(record_from_row(row, snapshot_id)?);
-        }
-        if column == "clave_elector" {
-            rows.claves_fetched
-                .extend(values.iter().map(|c| (*c).to_owned()));
-        }
+        let binds = values
+            .chunks(LOOKUP_CHUNK)
+            .map(json_array)
+            .collect::<Result<Vec<_>, _>>()?;
+        wanted.extend(run_on_two(conns, &sql, binds, from_json::<i64>).await?);
+        let fetched = if column == "cic" {
+            &mut rows.cics_fetched
+        } else {
+            &mut rows.claves_fetched
+        };
+        fetched.extend(values);
     }
-    sqlx::query("DROP TABLE IF EXISTS temp.batch_lookup")
-        .execute(&mut **conn)
+    wanted.retain(|line| !lines.contains_key(line));
+    wanted.sort_unstable();
+    wanted.dedup();
+    let binds = wanted
+        .chunks(LOOKUP_CHUNK)
+        .map(json_array)
+        .collect::<Result<Vec<_>, _>>()?;
+    let found = run_on_two(conns, &select_rows_json(snapshot_id), binds, |text| {
+        from_json::<RollRowJson>(text)?
+            .into_iter()
+            .map(|row| row.into_record(snapshot_id))
+            .collect()
+    })
+    .await?;
+    for (line, record) in found {
+        rows.insert(line, record, lines);
+    }
+    Ok(())
+}
+
+/// Runs `f` over `items` in contiguous chunks on up to `threads` threads; results in
+/// input order, so the outcome never depends on how the work was split.
+fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let chunk = items.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                let f = &f;
+                scope.spawn(move || part.iter().map(f).collect::<Vec<R>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+/// What the run writes for one support.
+struct Change {
+    id: i64,
+    check: RollCheck,
+    /// The roll check differs from the stored one (or was made on another snapshot).
+    check_changed: bool,
+    outcome: String,
+    duplicate_of: Option<i64>,
+    outcome_changed: bool,
+    key: Option<String>,
+}
+
+/// Supports read per statement.
+const SUPPORTS_PAGE: usize = 100_000;
+
+/// Writes the changes in `tx`, a chunk of supports per statement bound as one JSON
+/// array: one UPDATE … FROM sets every changed support of the chunk (the progress
+/// triggers fire per row whose outcome or sección changed, inside SQLite), one
+/// INSERT … SELECT adds their history entries.
+async fn write_changes(
+    tx: &mut Transaction<'_, Sqlite>,
+    changes: &[Change],
+    snapshot_id: i64,
+    now: &str,
+) -> Result<(), StoreError> {
+    type ChangeJson<'a> = (
+        i64,
+        Option<&'a str>,
+        Option<i64>,
+        String,
+        bool,
+        &'a str,
+        Option<i64>,
+        bool,
+        Option<&'a str>,
+    );
+    for chunk in changes.chunks(LOOKUP_CHUNK) {
+        let rows: Vec<ChangeJson<'_>> = chunk
+            .iter()
+            .map(|c| {
+                (
+                    c.id,
+                    c.check.citizen_clave.as_deref(),
+                    c.check.citizen_section,
+                    c.check.preliminary.code(),
+                    c.check_changed,
+                    c.outcome.as_str(),
+                    c.duplicate_of,
+                    c.outcome_changed,
+                    c.key.as_deref(),
+                )
+            })
+            .collect();
+        let rows = json_array(&rows)?;
+        sqlx::query(
+            "UPDATE supports SET citizen_clave = c.citizen_clave, citizen_section = c.citizen_section, \
+             preliminary_outcome = c.preliminary, \
+             outcome_snapshot_id = CASE WHEN c.check_changed THEN ? ELSE supports.outcome_snapshot_id END, \
+             verified_at = CASE WHEN c.check_changed THEN ? ELSE supports.verified_at END, \
+             outcome = c.outcome, duplicate_of = c.duplicate_of, \
+             roll_key = COALESCE(c.roll_key, supports.roll_key) \
+             FROM (SELECT value ->> 0 AS id, value ->> 1 AS citizen_clave, value ->> 2 AS citizen_section, \
+                   value ->> 3 AS preliminary, value ->> 4 AS check_changed, value ->> 5 AS outcome, \
+                   value ->> 6 AS duplicate_of, value ->> 8 AS roll_key FROM json_each(?)) AS c \
+             WHERE supports.id = c.id",
+        )
+        .bind(snapshot_id)
+        .bind(now)
+        .bind(&rows)
+        .execute(&mut **tx)
         .await
         .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO support_outcomes (support_id, outcome, duplicate_of, snapshot_id, decided_at) \
+             SELECT value ->> 0, value ->> 5, value ->> 6, ?, ? FROM json_each(?) WHERE value ->> 7",
+        )
+        .bind(snapshot_id)
+        .bind(now)
+        .bind(&rows)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    }
     Ok(())
+}
+
+/// One support as the batch reads it: a JSON array in the order of step 1's query.
+#[derive(Deserialize)]
+struct SupportRowJson {
+    id: i64,
+    office_id: i64,
+    aspirant_id: i64,
+    sequence: i64,
+    paper: i64,
+    roll_key: Option<String>,
+    /// Only when `roll_key` is missing or of another version.
+    credential_json: Option<String>,
+    received_at: Option<String>,
+    citizen_clave: Option<String>,
+    citizen_section: Option<i64>,
+    preliminary_outcome: Option<String>,
+    outcome: Option<String>,
+    duplicate_of: Option<i64>,
+    outcome_snapshot_id: Option<i64>,
+}
+
+impl SupportRowJson {
+    fn into_raw(self) -> Result<RawMember, StoreError> {
+        let id = self.id;
+        // A stored key of this version was selected without its credential.
+        let (key, credential) = match self.roll_key.as_deref().and_then(decode_key) {
+            Some(key) => (key, None),
+            None => match (self.credential_json, self.received_at) {
+                (Some(json), Some(received_at)) => (None, Some((json, received_at))),
+                _ => return Err(StoreError::Corrupt(format!("support {id} roll_key"))),
+            },
+        };
+        Ok(RawMember {
+            member: Member {
+                id,
+                office_id: self.office_id,
+                aspirant_id: self.aspirant_id,
+                sequence: self.sequence,
+                paper: self.paper == 1,
+                key,
+                store_key: false,
+                previous: Previous {
+                    citizen_clave: self.citizen_clave,
+                    citizen_section: self.citizen_section,
+                    preliminary: self.preliminary_outcome,
+                    outcome: self.outcome,
+                    duplicate_of: self.duplicate_of,
+                    snapshot_id: self.outcome_snapshot_id,
+                },
+            },
+            credential,
+        })
+    }
+}
+
+/// The lookup that finds a captured credential's own row: by CIC (models D–H), or
+/// every row of its clave (models A–C).
+fn primary_lookup(key: &CapturedKey) -> Lookup {
+    match &key.credential {
+        CredentialKey::CicCitizenId { cic, .. } | CredentialKey::CicOcr { cic, .. } => {
+            Lookup::ByCic(cic.clone())
+        }
+        CredentialKey::ClaveIssueOcr { clave_elector, .. } => {
+            Lookup::ByClave(clave_elector.clone())
+        }
+    }
+}
+
+/// The row that settles a support by itself: the captured credential, whole, not
+/// `reemplazada` (see step 2 of `run_reverification`).
+fn settled(key: &CapturedKey, roll: &RollRows) -> Option<usize> {
+    let whole = |i: &usize| {
+        let record = &roll.records[*i];
+        key.credential.matches(record) && record.status != RollStatus::Reemplazada
+    };
+    match &key.credential {
+        CredentialKey::CicCitizenId { cic, .. } | CredentialKey::CicOcr { cic, .. } => {
+            roll.by_cic.get(cic.as_str()).filter(|i| whole(i)).copied()
+        }
+        CredentialKey::ClaveIssueOcr { clave_elector, .. } => roll
+            .by_clave
+            .get(clave_elector.as_str())
+            .and_then(|rows| rows.iter().find(|i| whole(i)).copied()),
+    }
+}
+
+/// The roll check of one support, from the rows fetched for the batch.
+fn check_member(
+    member: &Member,
+    roll: &RollRows,
+    territory: &HashSet<(i64, u8, u16)>,
+    paper_municipalities: &HashSet<(u8, u16)>,
+) -> RollCheck {
+    let Some(key) = &member.key else {
+        return RollCheck::not_found();
+    };
+    let in_territory = |state, section| territory.contains(&(member.office_id, state, section));
+    let paper_allowed = |state, municipality| paper_municipalities.contains(&(state, municipality));
+    if let Some(i) = settled(key, roll) {
+        let rows = std::slice::from_ref(&roll.records[i]);
+        return RollCheck::of(
+            &match_record(key, rows),
+            in_territory,
+            member.paper,
+            paper_allowed,
+        );
+    }
+    // The single-support path's lookups, in its two rounds.
+    let mut rows = Vec::new();
+    for lookup in key.lookups() {
+        roll.rows_for(&lookup, &mut rows);
+    }
+    let found: Vec<RollRecord> = rows.iter().map(|i| roll.records[*i].clone()).collect();
+    for lookup in citizen_lookups(key, &found) {
+        roll.rows_for(&lookup, &mut rows);
+    }
+    let records: Vec<RollRecord> = rows.iter().map(|i| roll.records[*i].clone()).collect();
+    RollCheck::of(
+        &match_record(key, &records),
+        in_territory,
+        member.paper,
+        paper_allowed,
+    )
+}
+
+/// Runs CPU-bound work off the async threads.
+async fn on_cpu<R: Send + 'static>(
+    f: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, StoreError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => Ok(result),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(StoreError::Corrupt(format!(
+            "batch re-verification interrupted: {e}"
+        ))),
+    }
 }
 
 fn run_from_row(row: (i64, i64, i64, i64)) -> ReverificationRun {
@@ -288,6 +761,12 @@ impl Store {
     /// Checks every support of the run's process against the run's snapshot, resolves
     /// every duplicate group again, and writes what changed in one transaction, marking
     /// the run done (or superseded when the process has moved to another snapshot).
+    ///
+    /// Fast at scale (docs/verification.md, "Re-verification performance"): the roll
+    /// key of each support is stored at its first verification (a credential is read
+    /// with `check_credential` once); roll rows are fetched by sorted keys a chunk per
+    /// statement; the roll check runs on every core; only supports whose check or
+    /// outcome changed are written, by one UPDATE … FROM a temporary table.
     pub async fn run_reverification(
         &self,
         run: ReverificationRun,
@@ -312,62 +791,115 @@ impl Store {
             });
         }
 
-        // 1. The supports and their keys.
+        // 1. The supports and their stored keys (the credential only where the key is
+        //    missing or of another version).
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        let rows = sqlx::query(
-            "SELECT id, office_id, aspirant_id, sequence, paper, received_at, credential_json, \
-             citizen_clave, citizen_section, preliminary_outcome, outcome, duplicate_of, outcome_snapshot_id \
-             FROM supports WHERE process_id = ? ORDER BY id",
-        )
-        .bind(process_id)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db)?;
-        let mut members = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let id: i64 = row.try_get("id").map_err(db)?;
-            let credential_json: &str = row.try_get("credential_json").map_err(db)?;
-            let received_at: &str = row.try_get("received_at").map_err(db)?;
-            members.push(Member {
-                id,
-                office_id: row.try_get("office_id").map_err(db)?,
-                aspirant_id: row.try_get("aspirant_id").map_err(db)?,
-                sequence: row.try_get("sequence").map_err(db)?,
-                paper: row.try_get::<i64, _>("paper").map_err(db)? == 1,
-                key: captured_key(id, credential_json, received_at)?,
-                previous: Previous {
-                    citizen_clave: row.try_get("citizen_clave").map_err(db)?,
-                    citizen_section: row.try_get("citizen_section").map_err(db)?,
-                    preliminary: row.try_get("preliminary_outcome").map_err(db)?,
-                    outcome: row.try_get("outcome").map_err(db)?,
-                    duplicate_of: row.try_get("duplicate_of").map_err(db)?,
-                    snapshot_id: row.try_get("outcome_snapshot_id").map_err(db)?,
-                },
-            });
-        }
-        drop(rows);
-
-        // 2. The roll rows they need: their own lookups, then their citizens' rows.
-        let mut roll = RollRows::default();
-        let first: Vec<Lookup> = members
-            .iter()
-            .filter_map(|m| m.key.as_ref())
-            .flat_map(CapturedKey::lookups)
-            .collect();
-        fetch_lookups(&mut conn, snapshot_id, &first, &mut roll).await?;
-        let mut second = Vec::new();
-        let mut candidates: Vec<Vec<RollRecord>> = Vec::with_capacity(members.len());
-        for member in &members {
-            let mut rows = Vec::new();
-            if let Some(key) = &member.key {
-                for lookup in key.lookups() {
-                    roll.rows_for(&lookup, &mut rows);
+        let raw = {
+            // A page of supports per statement, as one JSON array (see LOOKUP_CHUNK).
+            let sql = format!(
+                "SELECT json_group_array(json_array(id, office_id, aspirant_id, sequence, paper, roll_key, \
+                 CASE WHEN roll_key LIKE '{KEY_VERSION}|%' THEN NULL ELSE credential_json END, \
+                 CASE WHEN roll_key LIKE '{KEY_VERSION}|%' THEN NULL ELSE received_at END, \
+                 citizen_clave, citizen_section, preliminary_outcome, outcome, duplicate_of, outcome_snapshot_id)) \
+                 FROM (SELECT id, office_id, aspirant_id, sequence, paper, roll_key, credential_json, received_at, \
+                 citizen_clave, citizen_section, preliminary_outcome, outcome, duplicate_of, outcome_snapshot_id \
+                 FROM supports WHERE process_id = ? AND id > ? ORDER BY id LIMIT {SUPPORTS_PAGE})"
+            );
+            let mut raw = Vec::new();
+            let mut after = i64::MIN;
+            loop {
+                let page: Option<String> = sqlx::query_scalar(AssertSqlSafe(sql.clone()))
+                    .bind(process_id)
+                    .bind(after)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db)?;
+                let page = from_json::<SupportRowJson>(page)?;
+                let full = page.len() == SUPPORTS_PAGE;
+                for row in page {
+                    after = after.max(row.id);
+                    raw.push(row.into_raw()?);
                 }
-                second.extend(citizen_lookups(key, &rows));
+                if !full {
+                    break;
+                }
             }
-            candidates.push(rows);
+            raw
+        };
+        let threads = threads();
+        let members: Vec<Member> = on_cpu(move || {
+            let keys = parallel_map(&raw, threads, |r| match &r.credential {
+                None => Ok(None),
+                Some((json, received_at)) => captured_key(r.member.id, json, received_at).map(Some),
+            });
+            raw.into_iter()
+                .zip(keys)
+                .map(|(r, key)| {
+                    let mut member = r.member;
+                    if let Some(key) = key? {
+                        member.key = key;
+                        member.store_key = true;
+                    }
+                    Ok(member)
+                })
+                .collect::<Result<Vec<Member>, StoreError>>()
+        })
+        .await??;
+
+        // 2. The roll rows. First each credential's own row (by CIC, or by clave for
+        //    models A–C). A credential found whole on a row that is not `reemplazada`
+        //    is settled by that row alone: CICs are unique in a snapshot and a clave
+        //    lookup brings every row of that clave, so the other rows
+        //    `CapturedKey::lookups` and `citizen_lookups` would add could neither be
+        //    the credential nor change its citizen's current row (it is this one).
+        //    Every other support gets exactly the single-support path's lookups.
+        let mut roll = RollRows::default();
+        let mut lines = HashMap::new();
+        let mut conns = [conn, self.pool.acquire().await.map_err(db)?];
+        fetch_lookups(
+            &mut conns,
+            snapshot_id,
+            members
+                .iter()
+                .filter_map(|m| m.key.as_ref())
+                .map(primary_lookup),
+            &mut roll,
+            &mut lines,
+        )
+        .await?;
+        let unsettled: Vec<usize> = members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.key.as_ref().is_some_and(|k| settled(k, &roll).is_none()))
+            .map(|(i, _)| i)
+            .collect();
+        let keys_of = |indexes: &[usize]| -> Vec<&CapturedKey> {
+            indexes
+                .iter()
+                .filter_map(|i| members[*i].key.as_ref())
+                .collect()
+        };
+        fetch_lookups(
+            &mut conns,
+            snapshot_id,
+            keys_of(&unsettled)
+                .into_iter()
+                .flat_map(CapturedKey::lookups),
+            &mut roll,
+            &mut lines,
+        )
+        .await?;
+        let mut second = Vec::new();
+        for key in keys_of(&unsettled) {
+            let mut rows = Vec::new();
+            for lookup in key.lookups() {
+                roll.rows_for(&lookup, &mut rows);
+            }
+            let found: Vec<RollRecord> = rows.iter().map(|i| roll.records[*i].clone()).collect();
+            second.extend(citizen_lookups(key, &found));
         }
-        fetch_lookups(&mut conn, snapshot_id, &second, &mut roll).await?;
+        fetch_lookups(&mut conns, snapshot_id, second, &mut roll, &mut lines).await?;
+        drop(lines);
 
         // 3. The territory of each office and the municipios where paper is allowed.
         let territory: HashSet<(i64, u8, u16)> = sqlx::query_as::<_, (i64, i64, i64)>(
@@ -375,7 +907,7 @@ impl Store {
              JOIN offices o ON o.id = os.office_id WHERE o.process_id = ?",
         )
         .bind(process_id)
-        .fetch_all(&mut *conn)
+        .fetch_all(&mut *conns[0])
         .await
         .map_err(db)?
         .into_iter()
@@ -391,7 +923,7 @@ impl Store {
             "SELECT state, municipality FROM process_paper_municipalities WHERE process_id = ?",
         )
         .bind(process_id)
-        .fetch_all(&mut *conn)
+        .fetch_all(&mut *conns[0])
         .await
         .map_err(db)?
         .into_iter()
@@ -402,28 +934,17 @@ impl Store {
             )
         })
         .collect();
-        drop(conn);
+        drop(conns);
 
-        // 4. The roll check of each support, then the duplicates of the whole process.
-        let mut checks = Vec::with_capacity(members.len());
-        for (member, mut rows) in members.iter().zip(candidates) {
-            let check = match &member.key {
-                None => RollCheck::not_found(),
-                Some(key) => {
-                    for lookup in citizen_lookups(key, &rows) {
-                        roll.rows_for(&lookup, &mut rows);
-                    }
-                    let matched = match_record(key, &rows);
-                    RollCheck::of(
-                        &matched,
-                        |state, section| territory.contains(&(member.office_id, state, section)),
-                        member.paper,
-                        |state, municipality| paper_municipalities.contains(&(state, municipality)),
-                    )
-                }
-            };
-            checks.push(check);
-        }
+        // 4. The roll check of each support (on every core), then the duplicates of the
+        //    whole process.
+        let (members, checks) = on_cpu(move || {
+            let checks = parallel_map(&members, threads, |member| {
+                check_member(member, &roll, &territory, &paper_municipalities)
+            });
+            (members, checks)
+        })
+        .await?;
         let input: Vec<SupportForDuplicates<i64, i64, &str>> = members
             .iter()
             .zip(&checks)
@@ -436,8 +957,36 @@ impl Store {
             })
             .collect();
         let resolved = resolve_duplicates(&input);
+        drop(input);
 
-        // 5. One transaction writes every change.
+        // 5. What changed: only those supports are written.
+        let mut changed = 0u64;
+        let mut changes = Vec::new();
+        for ((member, check), resolved) in members.iter().zip(checks).zip(&resolved) {
+            let preliminary = check.preliminary.code();
+            let check_changed = member.previous.citizen_clave != check.citizen_clave
+                || member.previous.citizen_section != check.citizen_section
+                || member.previous.preliminary.as_deref() != Some(preliminary.as_str())
+                || member.previous.snapshot_id != Some(snapshot_id);
+            let outcome = resolved.outcome.code();
+            let duplicate_of = resolved.duplicate_of.and_then(|d| i64::try_from(d).ok());
+            let outcome_changed = member.previous.outcome.as_deref() != Some(outcome.as_str())
+                || member.previous.duplicate_of != duplicate_of;
+            changed += u64::from(outcome_changed);
+            if check_changed || outcome_changed || member.store_key {
+                changes.push(Change {
+                    id: member.id,
+                    check,
+                    check_changed,
+                    outcome,
+                    duplicate_of,
+                    outcome_changed,
+                    key: member.store_key.then(|| encode_key(member.key.as_ref())),
+                });
+            }
+        }
+
+        // 6. One transaction writes every change.
         let mut tx = self.begin().await?;
         let still: Option<i64> =
             sqlx::query_scalar("SELECT roll_snapshot_id FROM processes WHERE id = ?")
@@ -454,36 +1003,7 @@ impl Store {
             });
         }
         let now = clock::now();
-        let mut changed = 0u64;
-        for ((member, check), resolved) in members.iter().zip(&checks).zip(&resolved) {
-            let preliminary = check.preliminary.code();
-            let unchanged_check = member.previous.citizen_clave == check.citizen_clave
-                && member.previous.citizen_section == check.citizen_section
-                && member.previous.preliminary.as_deref() == Some(preliminary.as_str())
-                && member.previous.snapshot_id == Some(snapshot_id);
-            if !unchanged_check {
-                sqlx::query(
-                    "UPDATE supports SET citizen_clave = ?, citizen_section = ?, preliminary_outcome = ?, \
-                     outcome_snapshot_id = ?, verified_at = ? WHERE id = ?",
-                )
-                .bind(&check.citizen_clave)
-                .bind(check.citizen_section)
-                .bind(&preliminary)
-                .bind(snapshot_id)
-                .bind(&now)
-                .bind(member.id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-            }
-            let was = (
-                member.previous.outcome.as_deref(),
-                member.previous.duplicate_of,
-            );
-            if store_outcome(&mut tx, member.id, was, resolved, snapshot_id, &now).await? {
-                changed += 1;
-            }
-        }
+        write_changes(&mut tx, &changes, snapshot_id, &now).await?;
         let supports = u64::try_from(members.len()).unwrap_or(u64::MAX);
         sqlx::query(
             "UPDATE reverification_runs SET status = 'done', finished_at = ?, supports = ?, changed = ?, \
@@ -523,5 +1043,64 @@ impl Store {
         .await
         .map_err(db)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use apoyo_domain::CredentialModel;
+    use apoyo_domain::verification::{CapturedKey, CredentialKey};
+
+    use super::{decode_key, encode_key};
+
+    #[test]
+    fn stored_keys_read_back_as_written() {
+        let keys = [
+            CapturedKey {
+                model: Some(CredentialModel::G),
+                credential: CredentialKey::CicCitizenId {
+                    cic: "123456789".into(),
+                    citizen_id: "987654321".into(),
+                },
+                clave_elector: Some("GMVLMR80070501M100".into()),
+            },
+            CapturedKey {
+                model: None,
+                credential: CredentialKey::CicOcr {
+                    cic: "123456789".into(),
+                    ocr: "0405987654321".into(),
+                },
+                clave_elector: None,
+            },
+            CapturedKey {
+                model: Some(CredentialModel::C),
+                credential: CredentialKey::ClaveIssueOcr {
+                    clave_elector: "GMVLMR80070501M100".into(),
+                    issue_number: 3,
+                    ocr: "0405987654321".into(),
+                },
+                clave_elector: Some("GMVLMR80070501M100".into()),
+            },
+        ];
+        for key in keys {
+            assert_eq!(decode_key(&encode_key(Some(&key))), Some(Some(key)));
+        }
+        assert_eq!(decode_key(&encode_key(None)), Some(None));
+    }
+
+    #[test]
+    fn keys_of_another_version_or_shape_are_not_trusted() {
+        for text in [
+            "",
+            "k0|G|cc|123456789|987654321|",
+            "k1|G|cc|123456789||",
+            "k1|G|xx|123456789|987654321|",
+            "k1|Z|cc|123456789|987654321|",
+            "k1|C|ko|GMVLMR80070501M100|tres|0405987654321|",
+            "k1|G|cc|123456789|987654321||extra",
+            "k1|-|more",
+        ] {
+            assert_eq!(decode_key(text), None, "{text}");
+        }
     }
 }

@@ -367,6 +367,8 @@ impl Store {
         let snapshot_id: i64 = row.try_get("roll_snapshot_id").map_err(db)?;
 
         let key = captured_key(support_id, &credential_json, &received_at)?;
+        // Kept for batch re-verification, which then needs no credential check.
+        let roll_key = crate::reverification::encode_key(key.as_ref());
         let check = match key {
             None => RollCheck::not_found(),
             Some(key) => {
@@ -412,13 +414,14 @@ impl Store {
         let now = clock::now();
         sqlx::query(
             "UPDATE supports SET citizen_clave = ?, citizen_section = ?, preliminary_outcome = ?, \
-             outcome_snapshot_id = ?, verified_at = ? WHERE id = ?",
+             outcome_snapshot_id = ?, verified_at = ?, roll_key = ? WHERE id = ?",
         )
         .bind(&check.citizen_clave)
         .bind(check.citizen_section)
         .bind(check.preliminary.code())
         .bind(snapshot_id)
         .bind(&now)
+        .bind(&roll_key)
         .bind(support_id)
         .execute(&mut *tx)
         .await
