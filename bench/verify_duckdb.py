@@ -119,10 +119,15 @@ def run(folder):
     con = duckdb.connect(os.path.join(folder, "duckdb.db"))
     print("duckdb_version", duckdb.__version__)
     print("duckdb_threads", con.execute("SELECT current_setting('threads')").fetchone()[0])
-    started = time.perf_counter()
+    def cpu():
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    started, cpu_started = time.perf_counter(), cpu()
     con.execute(CLASSIFY)
     elapsed = time.perf_counter() - started
     print(f"duckdb_seconds {elapsed:.3f}")
+    print(f"duckdb_cpu_seconds {cpu() - cpu_started:.2f}")
     print(f"duckdb_peak_rss_mib {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}")
     for outcome, n in con.execute(
         "SELECT outcome, count(*) FROM duck_outcomes GROUP BY 1 ORDER BY 1"

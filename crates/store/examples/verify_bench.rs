@@ -385,6 +385,24 @@ async fn connect(data: &Path) -> Res<SqliteConnection> {
     Ok(SqliteConnection::connect_with(&options).await?)
 }
 
+/// CPU time (user + system, every thread) of this process so far, in seconds (Linux,
+/// whose /proc counts in hundredths of a second).
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .map(|s| {
+            // Fields after the parenthesised command name; utime and stime are 14 and 15.
+            let rest = s.rsplit(')').next().unwrap_or_default();
+            rest.split_whitespace()
+                .skip(11)
+                .take(2)
+                .filter_map(|t| t.parse::<f64>().ok())
+                .sum::<f64>()
+                / 100.0
+        })
+        .unwrap_or(0.0)
+}
+
 /// Peak resident memory of this process so far, in KiB (Linux).
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -419,9 +437,11 @@ async fn run(dir: &Path) -> Res<()> {
             .filter(|r| r.id == run_id)
             .ok_or("run not claimed")?;
         let started = Instant::now();
+        let cpu = cpu_seconds();
         let report = store.run_reverification(run).await?;
         let elapsed = seconds(started);
         println!("{label}_seconds {elapsed:.3}");
+        println!("{label}_cpu_seconds {:.2}", cpu_seconds() - cpu);
         println!("{label}_supports {}", report.supports);
         println!("{label}_changed {}", report.changed);
         println!("{label}_peak_rss_mib {:.1}", peak_rss_kib() as f64 / 1024.0);
