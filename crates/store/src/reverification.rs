@@ -1,7 +1,7 @@
 //! Batch re-verification: every support of a process checked again against the
 //! process's (new) roll snapshot, and every duplicate group resolved again, when the
-//! snapshot changes (docs/verification.md, "Re-verification" and "Re-verification
-//! performance").
+//! snapshot changes (docs/verification.md, "A new roll snapshot" and
+//! "Re-verification performance").
 //!
 //! The supports are read and checked outside any write transaction (stored roll keys,
 //! roll rows fetched in bulk by sorted keys, the roll check on every core), then every
