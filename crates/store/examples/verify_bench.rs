@@ -14,8 +14,6 @@
 //! `CapturedKey::from_input` gives it), `territory.csv`, `paper.csv`. `run` writes
 //! `outcomes.csv` (what apoyo decided) and prints `key value` lines.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::{BTreeMap, HashMap};
 use std::error::Error;
 use std::fs::File;
