@@ -1065,7 +1065,7 @@ async fn check_database(data_dir: &Path, acked: &[Acked]) {
     for shard in fs::read_dir(&blobs).unwrap() {
         for file in fs::read_dir(shard.unwrap().path()).unwrap() {
             let name = file.unwrap().file_name().to_string_lossy().into_owned();
-            if name.ends_with(".tmp") {
+            if name.ends_with(".tmp") || name.contains('#') {
                 temporary += 1;
             } else if !referenced.contains(name.as_str()) {
                 unreferenced += 1;

@@ -113,6 +113,15 @@ impl App {
 
     /// With support images in `<data_dir>/blobs`.
     pub async fn with_store(config: Config, store: Store) -> Result<Self, ServerError> {
+        let root = config.data_dir.join(BlobStore::DIR);
+        match BlobStore::sweep_local_staging(&root) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                files = n,
+                "removed staging blob files left by an earlier stop"
+            ),
+            Err(e) => tracing::warn!(error = %e, "cannot sweep staging blob files"),
+        }
         let blobs =
             BlobStore::in_data_dir(&config.data_dir).map_err(|source| StoreError::DataDir {
                 path: config.data_dir.join(BlobStore::DIR),

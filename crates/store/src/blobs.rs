@@ -70,6 +70,33 @@ impl BlobStore {
         Self::local(&data_dir.join(Self::DIR))
     }
 
+    /// Removes the staging files a killed process left in a local blob directory
+    /// (`<aa>/<sha256>#<n>`: written, never renamed into place, so never referenced).
+    /// Only while no put is in flight: the server calls it at start-up, before serving.
+    /// Returns how many were removed.
+    pub fn sweep_local_staging(root: &Path) -> io::Result<usize> {
+        let mut removed = 0;
+        let shards = match std::fs::read_dir(root) {
+            Ok(shards) => shards,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        for shard in shards {
+            let shard = shard?;
+            if !shard.file_type()?.is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(shard.path())? {
+                let file = file?;
+                if file.file_name().to_string_lossy().contains('#') {
+                    std::fs::remove_file(file.path())?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     fn location(key: &str) -> io::Result<ObjectPath> {
         let valid = key.len() == 64
             && key
@@ -123,6 +150,21 @@ mod tests {
     use std::fs;
 
     use super::*;
+
+    #[tokio::test]
+    async fn staging_files_left_by_a_kill_are_swept_and_blobs_kept() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let store = BlobStore::in_data_dir(dir.path())?;
+        let key = store.put(b"una imagen".to_vec()).await?;
+        let root = dir.path().join(BlobStore::DIR);
+        let stray = root.join(&key[..2]).join(format!("{key}#3"));
+        fs::write(&stray, b"a medio escribir")?;
+        assert_eq!(BlobStore::sweep_local_staging(&root)?, 1);
+        assert!(!stray.exists());
+        assert_eq!(store.get(&key).await?, b"una imagen");
+        assert_eq!(BlobStore::sweep_local_staging(&root)?, 0);
+        Ok(())
+    }
 
     #[tokio::test]
     async fn stores_by_content_once_and_reads_back() -> io::Result<()> {
