@@ -7,6 +7,7 @@ pub mod config;
 pub mod crosscheck;
 pub mod error;
 pub mod images;
+pub mod pwa;
 pub mod state;
 pub mod telemetry;
 pub mod worker;
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
     let max_json = state.config.max_json_bytes;
     Router::new()
         .merge(api::routes(state.config.max_support_bytes))
+        .merge(pwa::routes())
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi()))
         .fallback(api::json::not_found)
         .method_not_allowed_fallback(api::json::method_not_allowed)
