@@ -225,6 +225,22 @@ try {
   const folios = result.supports.map((s) => (s.text.match(/folio (\d+-\d{8})/) || [])[1]);
   assert(folios.every(Boolean) && new Set(folios).size === 4, `four distinct folios: ${folios}`);
 
+  log('a support the server refuses is shown as failed, with the reason and what to do');
+  await page.route('**/api/v1/supports', (route) => route.fulfill({
+    status: 422, contentType: 'application/json',
+    body: JSON.stringify({ error: { code: 'unprocessable', message: 'Fuera del periodo de captación (prueba).' } }),
+  }));
+  await capture(c0);
+  const refused = page.locator('.support[data-status="failed"]');
+  await refused.waitFor({ timeout: T });
+  const refusedText = await refused.textContent();
+  assert(refusedText.includes('Fuera del periodo de captación (prueba).') && refusedText.includes('Qué hacer'), refusedText);
+  assert((await counts()).failed === 1, 'one failed');
+  await axe('inicio con un apoyo rechazado');
+  await page.unroute('**/api/v1/supports');
+  await refused.getByRole('button', { name: 'Descartar' }).click();
+  await refused.waitFor({ state: 'detached', timeout: T });
+
   log('logout wipes IndexedDB');
   await click('Cerrar sesión');
   await heading('Entrar como auxiliar');

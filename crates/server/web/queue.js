@@ -69,6 +69,20 @@ async function run(force) {
     await sendOne(record);
   }
   await refreshOutcomes();
+  if (active) await scheduleWake();
+}
+
+let wake = null;
+/** Wakes up for the next retry that is due, or in 3 s while a support sent in the last
+ *  two minutes awaits its outcome (the worker usually needs well under a second). */
+async function scheduleWake() {
+  const now = Date.now();
+  const all = await vault.listSupports();
+  const waits = all.filter((r) => r.status === 'pending').map((r) => r.next_at - now);
+  if (all.some((r) => r.status === 'sent' && !r.receipt?.outcome
+    && Date.parse(r.receipt?.received_at) > now - 120000)) waits.push(3000);
+  clearTimeout(wake);
+  if (waits.length) wake = setTimeout(() => sync(), Math.max(500, Math.min(...waits)));
 }
 
 async function sendOne(record) {
@@ -188,5 +202,6 @@ export function stop() {
   active = false;
   window.removeEventListener('online', online);
   clearInterval(timer);
+  clearTimeout(wake);
   timer = null;
 }
