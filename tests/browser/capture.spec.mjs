@@ -5,8 +5,9 @@
 //   node capture.spec.mjs <config.json>
 //
 // config: {base, chromium, video (y4m), profile_dir, result (path), collector: {email,
-// password}, citizens: [{…credential input…, name}]}. Prints progress; writes `result`
-// (client ids, bytes per support, axe findings); exits 1 on the first failure.
+// password, new_password (only when the password is one-time)}, citizens: [{model,
+// input}] (four)}. Prints progress; writes `result` (client ids, number of sendings,
+// axe findings); exits 1 on the first failure. It also runs against the demo.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -167,11 +168,13 @@ try {
   await axe('entrar (error)');
   await page.fill('#password', config.collector.password);
   await click('Entrar');
-  await heading('Cambie su contraseña');
-  await axe('cambio de contraseña');
-  await page.fill('#new_password', config.collector.new_password);
-  await page.fill('#confirm_password', config.collector.new_password);
-  await click('Guardar contraseña');
+  if (config.collector.new_password) {
+    await heading('Cambie su contraseña');
+    await axe('cambio de contraseña');
+    await page.fill('#new_password', config.collector.new_password);
+    await page.fill('#confirm_password', config.collector.new_password);
+    await click('Guardar contraseña');
+  }
   await heading('Mis apoyos');
   await axe('inicio vacío');
   await page.evaluate(() => navigator.serviceWorker.ready);
