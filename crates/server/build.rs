@@ -72,7 +72,9 @@ fn main() {
     if !wasm.is_file() {
         fail(&format!("{} was not produced", wasm.display()));
     }
-    println!("cargo:rustc-env=APOYO_CHECK_WASM={}", wasm.display());
+    // Not `APOYO_*`: cargo also sets this variable when it runs the crate's tests, and the
+    // configuration refuses unknown `APOYO_*` variables.
+    println!("cargo:rustc-env=PWA_CHECKS_WASM={}", wasm.display());
 }
 
 fn fail(message: &str) -> ! {

@@ -68,7 +68,7 @@ const SOURCES: &[Source] = &[
     Source {
         name: "checks.wasm",
         content_type: "application/wasm",
-        body: include_bytes!(env!("APOYO_CHECK_WASM")),
+        body: include_bytes!(env!("PWA_CHECKS_WASM")),
     },
 ];
 
