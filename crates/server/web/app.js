@@ -114,6 +114,9 @@ async function finishLogin() {
     session.aspirant = { id: data.id, name: data.name };
   } catch { /* the header shows the collector alone */ }
   await vault.saveSession(session);
+  // Ask the browser not to evict the queue under storage pressure (granted silently to
+  // installed apps; a refusal changes nothing else).
+  navigator.storage?.persist?.().catch(() => {});
   queue.resumeAfterLogin();
   homeScreen();
   queue.start();
