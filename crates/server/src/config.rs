@@ -66,10 +66,12 @@ impl Default for Config {
     }
 }
 
-/// `APOYO_*` variables that are not fields: the log filter (`APOYO_LOG`, telemetry.rs) and
+/// `APOYO_*` variables that are not fields: the log filter (`APOYO_LOG`, telemetry.rs),
 /// the test oracle of crates/domain/tests/differential.rs (`APOYO_ORACLE_PYTHON`, set by
-/// .ci/run). Any other unknown `APOYO_*` variable is refused like an unknown file key.
-const NOT_CONFIGURATION: &[&str] = &["log", "oracle_python"];
+/// .ci/run) and the switch of the capture app's browser tests (`APOYO_BROWSER_TESTS`,
+/// crates/server/tests/browser.rs). Any other unknown `APOYO_*` variable is refused like
+/// an unknown file key.
+const NOT_CONFIGURATION: &[&str] = &["log", "oracle_python", "browser_tests"];
 
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]

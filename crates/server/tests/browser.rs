@@ -29,12 +29,12 @@ fn repo_root() -> PathBuf {
 
 /// Chromium, node and the npm packages, or why the test cannot run.
 fn prerequisites() -> Result<PathBuf, String> {
-    let chromium = std::env::var_os("APOYO_CHROMIUM")
+    let chromium = std::env::var_os("CHROMIUM_PATH")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
     if !chromium.is_file() {
         return Err(format!(
-            "{} not found (apt-get install chromium, or set APOYO_CHROMIUM)",
+            "{} not found (apt-get install chromium, or set CHROMIUM_PATH)",
             chromium.display()
         ));
     }
