@@ -146,7 +146,8 @@ async fn file(Path(name): Path<String>, headers: HeaderMap) -> Response {
 }
 
 fn serve(name: &str, request: &HeaderMap) -> Response {
-    let Some(file) = SHELL.iter().find(|f| f.name == name) else {
+    let shell: &'static [ShellFile] = &SHELL;
+    let Some(file) = shell.iter().find(|f| f.name == name) else {
         return (
             StatusCode::NOT_FOUND,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -184,10 +185,11 @@ fn serve(name: &str, request: &HeaderMap) -> Response {
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    // The shell is static: answers borrow it, nothing is copied per request.
     if accepts_gzip && !file.gzip.is_empty() && file.gzip.len() < file.body.len() {
         set(header::CONTENT_ENCODING, "gzip");
-        (headers, file.gzip.clone()).into_response()
+        (headers, file.gzip.as_slice()).into_response()
     } else {
-        (headers, file.body.clone()).into_response()
+        (headers, file.body.as_slice()).into_response()
     }
 }
