@@ -8,8 +8,11 @@ use serde_json::{Value, json};
 use sqlx::{Connection, Row};
 
 use crate::audit::{self, Actor};
-use crate::error::{Conflict, RuleViolation};
-use crate::supports::{Acceptance, ImageKind, NewImage, folio};
+use crate::error::RuleViolation;
+use crate::supports::{
+    Acceptance, ImageKind, ImageRow, NewImage, enqueue_verification, folio, insert_images,
+    next_sequence,
+};
 use crate::verification::db;
 use crate::{BlobStore, Store, StoreError, clock, sha256_hex};
 
@@ -34,13 +37,13 @@ pub struct NewPaperSupport {
     pub images: Vec<NewImage>,
 }
 
-fn content_sha256(new: &NewPaperSupport, hashes: &[(ImageKind, String)]) -> String {
+fn content_sha256(new: &NewPaperSupport, rows: &[ImageRow]) -> String {
     let canonical = json!({
         "aspirant_id": new.aspirant_id,
         "captured_at": new.captured_at,
         "credential": new.credential,
         "precheck": new.precheck,
-        "images": hashes.iter().map(|(k, s)| json!([k.as_str(), s])).collect::<Vec<_>>(),
+        "images": rows.iter().map(|i| json!([i.kind.as_str(), i.sha256])).collect::<Vec<_>>(),
     });
     sha256_hex(canonical.to_string().as_bytes())
 }
@@ -77,13 +80,13 @@ impl Store {
         if images.iter().map(|i| i.kind).collect::<Vec<_>>() != PAPER_IMAGE_KINDS {
             return Err(StoreError::Rule(RuleViolation::SupportImagesIncomplete));
         }
-        let hashes: Vec<(ImageKind, String)> = images
+        let rows: Vec<ImageRow> = images
             .iter()
-            .map(|i| (i.kind, sha256_hex(&i.bytes)))
+            .map(|i| ImageRow::of(i, sha256_hex(&i.bytes), &i.bytes))
             .collect();
-        let content = content_sha256(&new, &hashes);
+        let content = content_sha256(&new, &rows);
         if let Some(found) = existing(&self.pool, new.staff_user_id, &new.client_id).await? {
-            return self.paper_repeated(found, &content, &new.client_id).await;
+            return self.repeated(found, &content, &new.client_id).await;
         }
         let aspirant = sqlx::query("SELECT process_id, office_id FROM aspirants WHERE id = ?")
             .bind(new.aspirant_id)
@@ -93,15 +96,12 @@ impl Store {
             .ok_or(StoreError::NotFound("aspirant"))?;
         let process_id: i64 = aspirant.try_get("process_id").map_err(db)?;
         let office_id: i64 = aspirant.try_get("office_id").map_err(db)?;
-
-        let mut keys = Vec::with_capacity(images.len());
+        // Images first, durably (content-addressed: the key is the row's SHA-256).
         for image in &images {
-            keys.push(
-                blobs
-                    .put(image.bytes.clone())
-                    .await
-                    .map_err(StoreError::Blob)?,
-            );
+            blobs
+                .put(image.bytes.clone())
+                .await
+                .map_err(StoreError::Blob)?;
         }
 
         let mut conn = self.pool.acquire().await.map_err(db)?;
@@ -114,14 +114,7 @@ impl Store {
             if let Some(found) = existing(&mut *tx, new.staff_user_id, &new.client_id).await? {
                 return Ok(Err(found));
             }
-            let sequence: i64 = sqlx::query_scalar(
-                "INSERT INTO process_sequences (process_id, last) VALUES (?, 1) \
-                 ON CONFLICT (process_id) DO UPDATE SET last = last + 1 RETURNING last",
-            )
-            .bind(process_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
+            let sequence = next_sequence(&mut tx, process_id).await?;
             let received_at = clock::now();
             let support_id: i64 = sqlx::query_scalar(
                 "INSERT INTO supports (process_id, aspirant_id, office_id, collector_id, captured_by_user_id, \
@@ -142,34 +135,8 @@ impl Store {
             .fetch_one(&mut *tx)
             .await
             .map_err(db)?;
-            for ((image, (_, sha256)), key) in images.iter().zip(&hashes).zip(&keys) {
-                sqlx::query(
-                    "INSERT INTO support_images (support_id, kind, content_type, bytes, width, height, sha256, phash, object_key) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(support_id)
-                .bind(image.kind.as_str())
-                .bind(image.content_type)
-                .bind(i64::try_from(image.bytes.len()).unwrap_or(i64::MAX))
-                .bind(i64::from(image.width))
-                .bind(i64::from(image.height))
-                .bind(sha256)
-                .bind(image.phash.as_deref())
-                .bind(key)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-            }
-            sqlx::query(
-                "INSERT INTO verification_jobs (support_id, status, attempts, enqueued_at, updated_at) \
-                 VALUES (?, 'pending', 0, ?, ?)",
-            )
-            .bind(support_id)
-            .bind(&received_at)
-            .bind(&received_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            insert_images(&mut tx, support_id, &rows).await?;
+            enqueue_verification(&mut tx, support_id, &received_at).await?;
             audit::append(
                 &mut tx,
                 actor,
@@ -182,7 +149,7 @@ impl Store {
                     "captured_by_user_id": new.staff_user_id, "client_id": new.client_id,
                     "sequence": sequence, "folio": folio(process_id, sequence),
                     "content_sha256": content,
-                    "images": hashes.iter().map(|(k, s)| json!({"kind": k.as_str(), "sha256": s})).collect::<Vec<_>>(),
+                    "images": rows.iter().map(|i| json!({"kind": i.kind.as_str(), "sha256": i.sha256, "phash": i.phash})).collect::<Vec<_>>(),
                 })),
             )
             .await?;
@@ -205,25 +172,7 @@ impl Store {
                     .await?
                     .ok_or(StoreError::NotFound("support"))?,
             )),
-            Err(found) => self.paper_repeated(found, &content, &new.client_id).await,
+            Err(found) => self.repeated(found, &content, &new.client_id).await,
         }
-    }
-
-    async fn paper_repeated(
-        &self,
-        (support_id, stored): (i64, String),
-        content: &str,
-        client_id: &str,
-    ) -> Result<Acceptance, StoreError> {
-        if stored != content {
-            return Err(StoreError::Conflict(Conflict::SupportClientIdReused(
-                client_id.to_owned(),
-            )));
-        }
-        Ok(Acceptance::Repeated(
-            self.support_receipt(support_id)
-                .await?
-                .ok_or(StoreError::NotFound("support"))?,
-        ))
     }
 }

@@ -136,14 +136,30 @@ pub struct CollectorAssignment {
 
 /// One image row of a support about to be committed (its bytes already in the blob store).
 #[derive(Clone, Debug)]
-struct ImageRow {
-    kind: ImageKind,
-    content_type: &'static str,
-    bytes: i64,
-    width: i64,
-    height: i64,
-    sha256: String,
-    phash: Option<String>,
+pub(crate) struct ImageRow {
+    pub(crate) kind: ImageKind,
+    pub(crate) content_type: &'static str,
+    pub(crate) bytes: i64,
+    pub(crate) width: i64,
+    pub(crate) height: i64,
+    pub(crate) sha256: String,
+    pub(crate) phash: Option<String>,
+}
+
+impl ImageRow {
+    /// The row of `image`, whose `stored` bytes hash to `sha256` (its blob key). The
+    /// bytes are passed apart: reception moves them out of the image to write them.
+    pub(crate) fn of(image: &NewImage, sha256: String, stored: &[u8]) -> Self {
+        Self {
+            kind: image.kind,
+            content_type: image.content_type,
+            bytes: i64::try_from(stored.len()).unwrap_or(i64::MAX),
+            width: i64::from(image.width),
+            height: i64::from(image.height),
+            sha256,
+            phash: image.phash.clone(),
+        }
+    }
 }
 
 /// A support checked and with its images durably stored: what the write transaction needs.
@@ -241,7 +257,7 @@ impl Store {
             .map(|(id, _)| id))
     }
 
-    async fn repeated(
+    pub(crate) async fn repeated(
         &self,
         found: (i64, String),
         content: &str,
@@ -288,15 +304,7 @@ impl Store {
             .images
             .drain(..)
             .zip(&blobs_to_write)
-            .map(|(image, (sha256, bytes))| ImageRow {
-                kind: image.kind,
-                content_type: image.content_type,
-                bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
-                width: i64::from(image.width),
-                height: i64::from(image.height),
-                sha256: sha256.clone(),
-                phash: image.phash,
-            })
+            .map(|(image, (sha256, bytes))| ImageRow::of(&image, sha256.clone(), bytes))
             .collect();
         let content = content_sha256(&new, &images);
         let collector = self
@@ -529,14 +537,7 @@ async fn insert(tx: &mut Transaction<'_, Sqlite>, prepared: &Prepared) -> Result
         images,
         content,
     } = prepared;
-    let sequence: i64 = sqlx::query_scalar(
-        "INSERT INTO process_sequences (process_id, last) VALUES (?, 1) \
-         ON CONFLICT (process_id) DO UPDATE SET last = last + 1 RETURNING last",
-    )
-    .bind(collector.process_id)
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(StoreError::Database)?;
+    let sequence = next_sequence(tx, collector.process_id).await?;
     let received_at = clock::now();
     let support_id: i64 = sqlx::query_scalar(
         "INSERT INTO supports (process_id, aspirant_id, office_id, collector_id, client_id, sequence, paper, \
@@ -559,35 +560,8 @@ async fn insert(tx: &mut Transaction<'_, Sqlite>, prepared: &Prepared) -> Result
     .fetch_one(&mut **tx)
     .await
     .map_err(StoreError::Database)?;
-    for image in images {
-        sqlx::query(
-            "INSERT INTO support_images (support_id, kind, content_type, bytes, width, height, sha256, phash, object_key) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(support_id)
-        .bind(image.kind.as_str())
-        .bind(image.content_type)
-        .bind(image.bytes)
-        .bind(image.width)
-        .bind(image.height)
-        .bind(&image.sha256)
-        .bind(image.phash.as_deref())
-        // The blob store's key is the SHA-256.
-        .bind(&image.sha256)
-        .execute(&mut **tx)
-        .await
-        .map_err(StoreError::Database)?;
-    }
-    sqlx::query(
-        "INSERT INTO verification_jobs (support_id, status, attempts, enqueued_at, updated_at) \
-         VALUES (?, 'pending', 0, ?, ?)",
-    )
-    .bind(support_id)
-    .bind(&received_at)
-    .bind(&received_at)
-    .execute(&mut **tx)
-    .await
-    .map_err(StoreError::Database)?;
+    insert_images(tx, support_id, images).await?;
+    enqueue_verification(tx, support_id, &received_at).await?;
     audit::append(
         tx,
         actor,
@@ -605,6 +579,67 @@ async fn insert(tx: &mut Transaction<'_, Sqlite>, prepared: &Prepared) -> Result
     )
     .await?;
     Ok(support_id)
+}
+
+/// The next reception sequence of a process, in the write transaction that uses it.
+pub(crate) async fn next_sequence(
+    tx: &mut Transaction<'_, Sqlite>,
+    process_id: i64,
+) -> Result<i64, StoreError> {
+    sqlx::query_scalar(
+        "INSERT INTO process_sequences (process_id, last) VALUES (?, 1) \
+         ON CONFLICT (process_id) DO UPDATE SET last = last + 1 RETURNING last",
+    )
+    .bind(process_id)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(StoreError::Database)
+}
+
+/// A support's image rows (the blob store's key is the SHA-256).
+pub(crate) async fn insert_images(
+    tx: &mut Transaction<'_, Sqlite>,
+    support_id: i64,
+    images: &[ImageRow],
+) -> Result<(), StoreError> {
+    for image in images {
+        sqlx::query(
+            "INSERT INTO support_images (support_id, kind, content_type, bytes, width, height, sha256, phash, object_key) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(support_id)
+        .bind(image.kind.as_str())
+        .bind(image.content_type)
+        .bind(image.bytes)
+        .bind(image.width)
+        .bind(image.height)
+        .bind(&image.sha256)
+        .bind(image.phash.as_deref())
+        .bind(&image.sha256)
+        .execute(&mut **tx)
+        .await
+        .map_err(StoreError::Database)?;
+    }
+    Ok(())
+}
+
+/// The pending verification job of a support just received.
+pub(crate) async fn enqueue_verification(
+    tx: &mut Transaction<'_, Sqlite>,
+    support_id: i64,
+    received_at: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO verification_jobs (support_id, status, attempts, enqueued_at, updated_at) \
+         VALUES (?, 'pending', 0, ?, ?)",
+    )
+    .bind(support_id)
+    .bind(received_at)
+    .bind(received_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(StoreError::Database)?;
+    Ok(())
 }
 
 /// Most supports committed in one transaction.

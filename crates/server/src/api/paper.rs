@@ -9,12 +9,11 @@ use axum::http::StatusCode;
 use time::OffsetDateTime;
 
 use apoyo_domain::access::Role;
-use apoyo_domain::credential::{CredentialInput, check_credential};
 use apoyo_store::{Acceptance, NewPaperSupport, PAPER_IMAGE_KINDS, clock};
 
 use crate::api::json::ApiPath;
 use crate::api::supports::{
-    SupportReceipt, SupportUpload, collection_window, is_malformation, parse, today_local,
+    SupportReceipt, SupportUpload, collection_window, parse, refuse_malformed,
 };
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -76,22 +75,7 @@ pub async fn create_paper_support(
             process.collection_ends_on.to_es()
         )));
     }
-    let input: CredentialInput =
-        serde_json::from_value(parsed.fields.credential.clone()).map_err(|e| {
-            ApiError::BadRequest(format!("Los datos de la credencial no son válidos ({e})."))
-        })?;
-    let malformed: Vec<String> = check_credential(&input, today_local(now))
-        .checks
-        .iter()
-        .filter(|c| !c.ok && is_malformation(c.code))
-        .map(|c| c.message.clone())
-        .collect();
-    if !malformed.is_empty() {
-        return Err(ApiError::BadRequest(format!(
-            "Los datos de la credencial están mal formados: {}",
-            malformed.join(" ")
-        )));
-    }
+    refuse_malformed(&parsed.fields.credential, now)?;
     let acceptance = state
         .store
         .accept_paper_support(

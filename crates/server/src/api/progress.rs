@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use apoyo_domain::access::Role;
-use apoyo_domain::outcome::RollOutcome;
 use apoyo_store::{Progress, ReverificationStatus};
 
 use crate::api::dto::ProcessView;
 use crate::api::json::{ApiJson, ApiPath};
+use crate::api::supports::outcome_label;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
@@ -91,9 +91,7 @@ impl From<Progress> for ProgressView {
                 .rejected
                 .into_iter()
                 .map(|r| RejectedCount {
-                    label: RollOutcome::from_code(&r.outcome)
-                        .map(RollOutcome::label_es)
-                        .unwrap_or_else(|| r.outcome.clone()),
+                    label: outcome_label(&r.outcome),
                     outcome: r.outcome,
                     supports: r.supports,
                 })

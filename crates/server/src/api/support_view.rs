@@ -10,11 +10,10 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use apoyo_domain::access::Role;
-use apoyo_domain::outcome::RollOutcome;
 use apoyo_store::{ImageKind, SupportDetail};
 
 use crate::api::json::ApiPath;
-use crate::api::supports::{SupportReceipt, mask_clave};
+use crate::api::supports::{SupportReceipt, mask_clave, outcome_label};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
@@ -65,12 +64,6 @@ pub struct SupportView {
     /// `mrz` read, `confidence`, `differences` [{code, message}], `checked_at`.
     #[schema(value_type = Option<Object>)]
     pub image_check: Option<Value>,
-}
-
-fn label(code: &str) -> String {
-    RollOutcome::from_code(code)
-        .map(RollOutcome::label_es)
-        .unwrap_or_else(|| code.to_owned())
 }
 
 async fn readable(state: &AppState, auth: &Auth, support_id: i64) -> ApiResult<SupportDetail> {
@@ -159,7 +152,7 @@ pub async fn get_support(
         aspirant_id: detail.receipt.aspirant_id,
         office_id: detail.office_id,
         paper: detail.paper,
-        outcome_label: detail.receipt.outcome.as_deref().map(label),
+        outcome_label: detail.receipt.outcome.as_deref().map(outcome_label),
         preliminary_outcome: detail.preliminary_outcome,
         citizen_clave: if staff {
             detail.citizen_clave
@@ -171,7 +164,7 @@ pub async fn get_support(
             .history
             .into_iter()
             .map(|h| OutcomeChangeView {
-                label: label(&h.outcome),
+                label: outcome_label(&h.outcome),
                 outcome: h.outcome,
                 duplicate_of: h.duplicate_of,
                 snapshot_id: h.snapshot_id,

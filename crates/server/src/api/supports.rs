@@ -204,8 +204,37 @@ fn valid_client_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// Refuses captured credential fields that are malformed (not merely doubtful): the
+/// only credential checks that stop a support at reception; the rest is verification's.
+pub(crate) fn refuse_malformed(credential: &serde_json::Value, now: i64) -> ApiResult<()> {
+    let input: CredentialInput = serde_json::from_value(credential.clone()).map_err(|e| {
+        ApiError::BadRequest(format!("Los datos de la credencial no son válidos ({e})."))
+    })?;
+    let malformed: Vec<String> = check_credential(&input, today_local(now))
+        .checks
+        .iter()
+        .filter(|c| !c.ok && is_malformation(c.code))
+        .map(|c| c.message.clone())
+        .collect();
+    if malformed.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "Los datos de la credencial están mal formados: {}",
+            malformed.join(" ")
+        )))
+    }
+}
+
+/// The Spanish label of an outcome code (the code itself if it is unknown).
+pub(crate) fn outcome_label(code: &str) -> String {
+    RollOutcome::from_code(code)
+        .map(RollOutcome::label_es)
+        .unwrap_or_else(|| code.to_owned())
+}
+
 /// Failed checks that make the fields malformed (not merely doubtful): refused at reception.
-pub(crate) fn is_malformation(code: CheckCode) -> bool {
+fn is_malformation(code: CheckCode) -> bool {
     code.as_str().ends_with(".format")
         || matches!(
             code,
@@ -213,7 +242,7 @@ pub(crate) fn is_malformation(code: CheckCode) -> bool {
         )
 }
 
-pub(crate) fn today_local(now: i64) -> Date {
+fn today_local(now: i64) -> Date {
     Date::from_days_since_epoch((now + LOCAL_OFFSET_HOURS * 3600).div_euclid(86_400))
 }
 
@@ -444,23 +473,7 @@ pub async fn create_support(
         }
     }
 
-    let input: CredentialInput =
-        serde_json::from_value(parsed.fields.credential.clone()).map_err(|e| {
-            ApiError::BadRequest(format!("Los datos de la credencial no son válidos ({e})."))
-        })?;
-    let report = check_credential(&input, today_local(now));
-    let malformed: Vec<String> = report
-        .checks
-        .iter()
-        .filter(|c| !c.ok && is_malformation(c.code))
-        .map(|c| c.message.clone())
-        .collect();
-    if !malformed.is_empty() {
-        return Err(ApiError::BadRequest(format!(
-            "Los datos de la credencial están mal formados: {}",
-            malformed.join(" ")
-        )));
-    }
+    refuse_malformed(&parsed.fields.credential, now)?;
 
     let acceptance = state
         .reception

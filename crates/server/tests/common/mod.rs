@@ -1113,20 +1113,23 @@ impl TestApp {
 
     /// Waits until no verification job is pending or running.
     pub async fn all_verified(&self) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        self.wait_for_zero(
+            "SELECT COUNT(*) FROM verification_jobs WHERE status IN ('pending', 'running')",
+            30,
+            "verification jobs still not done",
+        )
+        .await;
+    }
+
+    /// Polls `count_sql` until it gives 0, failing after `seconds`.
+    pub async fn wait_for_zero(&self, count_sql: &str, seconds: u64, what: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
         loop {
-            let left = self
-                .scalar(
-                    "SELECT COUNT(*) FROM verification_jobs WHERE status IN ('pending', 'running')",
-                )
-                .await;
+            let left = self.scalar(count_sql).await;
             if left == 0 {
                 return;
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{left} verification jobs still not done"
-            );
+            assert!(tokio::time::Instant::now() < deadline, "{left} {what}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -1151,22 +1154,12 @@ impl TestApp {
 
     /// Waits until no verification job and no batch re-verification is pending or running.
     pub async fn all_reverified(&self) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        loop {
-            let left = self
-                .scalar(
-                    "SELECT (SELECT COUNT(*) FROM reverification_runs WHERE status IN ('pending', 'running')) \
-                     + (SELECT COUNT(*) FROM verification_jobs WHERE status IN ('pending', 'running'))",
-                )
-                .await;
-            if left == 0 {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{left} re-verifications or jobs still not done"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.wait_for_zero(
+            "SELECT (SELECT COUNT(*) FROM reverification_runs WHERE status IN ('pending', 'running')) \
+             + (SELECT COUNT(*) FROM verification_jobs WHERE status IN ('pending', 'running'))",
+            60,
+            "re-verifications or jobs still not done",
+        )
+        .await;
     }
 }
