@@ -17,6 +17,9 @@ pub(crate) struct AdminArgs {
         global = true
     )]
     data_dir: PathBuf,
+    /// PostgreSQL database (`postgres://…`) instead of the embedded SQLite file.
+    #[arg(long, env = "APOYO_DATABASE_URL", global = true)]
+    database_url: Option<String>,
     #[command(subcommand)]
     command: AdminCommand,
 }
@@ -35,7 +38,7 @@ enum AdminCommand {
 pub(crate) fn run(args: AdminArgs) -> ExitCode {
     let result = crate::serve::runtime().and_then(|runtime| {
         runtime.block_on(async {
-            let store = Store::open_data_dir(&args.data_dir).await?;
+            let store = Store::open(args.database_url.as_deref(), &args.data_dir).await?;
             match args.command {
                 AdminCommand::Create { email, name } => {
                     let (password, hash) = auth::one_time_password().await?;

@@ -33,6 +33,9 @@ pub(crate) struct DemoArgs {
     /// Directory for the demo's database, roll file and accounts.
     #[arg(long, env = "APOYO_DATA_DIR", default_value = "apoyo-data")]
     data_dir: PathBuf,
+    /// PostgreSQL database (`postgres://…`) instead of the embedded SQLite file.
+    #[arg(long, env = "APOYO_DATABASE_URL")]
+    database_url: Option<String>,
     /// Citizens in the synthetic roll (first run only).
     #[arg(long, default_value_t = 60_000)]
     voters: u64,
@@ -48,11 +51,12 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
     let result = (|| -> anyhow::Result<()> {
         let mut config = crate::serve::load_config(None)?;
         config.data_dir = args.data_dir.clone();
+        config.database_url = args.database_url.clone();
         config.listen = args.listen;
         config.public_url = format!("http://{}", args.listen);
         telemetry::init(&config);
         crate::serve::runtime()?.block_on(async {
-            let store = Store::open_data_dir(&args.data_dir).await?;
+            let store = Store::open(args.database_url.as_deref(), &args.data_dir).await?;
             prepare(&store, &args).await?;
             print_accounts(&args.data_dir, &config)?;
             if args.no_serve {

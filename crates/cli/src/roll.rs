@@ -21,6 +21,9 @@ pub(crate) struct RollArgs {
         global = true
     )]
     data_dir: PathBuf,
+    /// PostgreSQL database (`postgres://…`) instead of the embedded SQLite file.
+    #[arg(long, env = "APOYO_DATABASE_URL", global = true)]
+    database_url: Option<String>,
     #[command(subcommand)]
     command: RollCommand,
 }
@@ -147,7 +150,7 @@ async fn run_async(args: RollArgs) -> anyhow::Result<ExitCode> {
     if let RollCommand::Generate(generate_args) = args.command {
         return generate(generate_args);
     }
-    let store = Store::open_data_dir(&args.data_dir)
+    let store = Store::open(args.database_url.as_deref(), &args.data_dir)
         .await
         .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
     let code = match args.command {

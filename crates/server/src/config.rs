@@ -16,6 +16,12 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Directory of the embedded database and files.
     pub data_dir: PathBuf,
+    /// `postgres://user:password@host/db` to use PostgreSQL (several instances may share
+    /// it) instead of the embedded SQLite file in `data_dir`.
+    pub database_url: Option<String>,
+    /// `s3://bucket[/prefix]` to keep support images in S3-compatible object storage
+    /// (credentials from the standard `AWS_*` environment) instead of `data_dir`.
+    pub object_store_url: Option<String>,
     /// The address people use to reach the server (for links and cookie security).
     pub public_url: String,
     /// Mark cookies `Secure` (only sent over HTTPS). Default: when public_url is https.
@@ -51,6 +57,8 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("apoyo-data"),
+            database_url: None,
+            object_store_url: None,
             public_url: "http://127.0.0.1:8080".into(),
             secure_cookies: None,
             session_hours: 12,
@@ -68,10 +76,30 @@ impl Default for Config {
 
 /// `APOYO_*` variables that are not fields: the log filter (`APOYO_LOG`, telemetry.rs),
 /// the test oracle of crates/domain/tests/differential.rs (`APOYO_ORACLE_PYTHON`, set by
-/// .ci/run) and the switch of the capture app's browser tests (`APOYO_BROWSER_TESTS`,
-/// crates/server/tests/browser.rs). Any other unknown `APOYO_*` variable is refused like
-/// an unknown file key.
-const NOT_CONFIGURATION: &[&str] = &["log", "oracle_python", "browser_tests"];
+/// .ci/run), the switch of the capture app's browser tests (`APOYO_BROWSER_TESTS`,
+/// crates/server/tests/browser.rs) and the services the tests run against
+/// (`APOYO_TEST_POSTGRES_URL`, `APOYO_TEST_S3_URL`, `APOYO_TEST_SERVICES`, started by
+/// .ci/run). Any other unknown `APOYO_*` variable is refused like an unknown file key.
+const NOT_CONFIGURATION: &[&str] = &[
+    "log",
+    "oracle_python",
+    "browser_tests",
+    "test_postgres_url",
+    "test_s3_url",
+    "test_services",
+];
+
+/// A connection URL without its password, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{}://{user}:***@{}", &url[..scheme_end], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
@@ -102,6 +130,10 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
             .field("public_url", &self.public_url)
             .field("secure_cookies", &self.cookies_secure())
             .field("session_hours", &self.session_hours)

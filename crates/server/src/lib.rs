@@ -109,7 +109,7 @@ impl App {
     /// Opens the store in `config.data_dir` (applying migrations) and binds the listener,
     /// so that the address is known (port 0 → a free port) before serving.
     pub async fn build(config: Config) -> Result<Self, ServerError> {
-        let store = Store::open_data_dir(&config.data_dir).await?;
+        let store = Store::open(config.database_url.as_deref(), &config.data_dir).await?;
         Self::with_store(config, store).await
     }
 

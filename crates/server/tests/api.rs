@@ -7,6 +7,8 @@
 
 mod common;
 
+use apoyo_test_macros::backends;
+
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -43,7 +45,7 @@ fn actions<'a>(log: &'a [Value], action: &str) -> Vec<&'a Value> {
 
 // --- Sessions ----------------------------------------------------------------------------
 
-#[tokio::test]
+#[backends]
 async fn login_me_and_logout_end_the_session() {
     let app = TestApp::start().await;
     let admin = app.login_admin().await;
@@ -123,7 +125,7 @@ async fn login_me_and_logout_end_the_session() {
         .expect(200);
 }
 
-#[tokio::test]
+#[backends]
 async fn a_browser_keeps_the_session_in_its_cookie_and_logout_clears_it() {
     let app = TestApp::start().await;
     let browser = reqwest::Client::builder()
@@ -187,7 +189,7 @@ async fn a_browser_keeps_the_session_in_its_cookie_and_logout_clears_it() {
         .expect_error(401, "unauthenticated");
 }
 
-#[tokio::test]
+#[backends]
 async fn cookie_sessions_need_the_csrf_token_on_every_state_change() {
     let app = TestApp::start_with(|c| c.public_url = "https://apoyo.iepc-dgo.example".into()).await;
     let admin = app.login_admin().await;
@@ -271,7 +273,7 @@ async fn cookie_sessions_need_the_csrf_token_on_every_state_change() {
     app.login_admin().await;
 }
 
-#[tokio::test]
+#[backends]
 async fn a_one_time_password_must_be_changed_first_and_the_change_ends_other_sessions() {
     let app = TestApp::start().await;
     let admin = app.login_admin().await;
@@ -390,7 +392,7 @@ async fn a_one_time_password_must_be_changed_first_and_the_change_ends_other_ses
     );
 }
 
-#[tokio::test]
+#[backends]
 async fn repeated_failed_logins_are_throttled_until_the_window_passes() {
     let app = TestApp::start_with(|c| {
         c.login_max_failures = 3;
@@ -447,10 +449,10 @@ async fn repeated_failed_logins_are_throttled_until_the_window_passes() {
         .expect_error(429, "throttled");
 
     // The window passes (the failures are aged by 16 minutes in the database).
-    let db = app.sqlite().await;
+    let db = app.db().await;
     let aged =
         apoyo_store::clock::format(time::OffsetDateTime::now_utc() - time::Duration::minutes(16));
-    sqlx::query("UPDATE login_failures SET at = ?")
+    sqlx::query("UPDATE login_failures SET at = $1")
         .bind(aged)
         .execute(&db)
         .await
@@ -458,7 +460,7 @@ async fn repeated_failed_logins_are_throttled_until_the_window_passes() {
     app.login_admin().await;
     app.login("revisora@apoyo.test", &reviewer_password).await;
     // A successful login forgets the account's failures.
-    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE email = ?")
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE email = $1")
         .bind(ADMIN_EMAIL)
         .fetch_one(&db)
         .await
@@ -468,7 +470,7 @@ async fn repeated_failed_logins_are_throttled_until_the_window_passes() {
 
 // --- Processes and offices -----------------------------------------------------------------
 
-#[tokio::test]
+#[backends]
 async fn processes_and_offices_take_territory_and_threshold_from_the_roll() {
     let app = TestApp::start().await;
     let admin = app.login_admin().await;
@@ -734,7 +736,7 @@ async fn processes_and_offices_take_territory_and_threshold_from_the_roll() {
 
 // --- Aspirants and collectors --------------------------------------------------------------
 
-#[tokio::test]
+#[backends]
 async fn aspirants_and_collectors_follow_the_rules() {
     let app = TestApp::start().await;
     let w = World::build(&app).await;
@@ -972,7 +974,7 @@ async fn aspirants_and_collectors_follow_the_rules() {
 
 // --- Audit log -------------------------------------------------------------------------------
 
-#[tokio::test]
+#[backends]
 async fn every_change_is_in_the_audit_log_and_the_log_cannot_be_changed() {
     let app = TestApp::start().await;
     let w = World::build(&app).await;
@@ -1068,7 +1070,7 @@ async fn every_change_is_in_the_audit_log_and_the_log_cannot_be_changed() {
     assert_eq!(next.body[0]["id"], ids[5]);
 
     // Append-only, even for someone with the database file.
-    let db = app.sqlite().await;
+    let db = app.db().await;
     let rows = || sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_log").fetch_one(&db);
     let before = rows().await.unwrap();
     assert_eq!(before, 23);
@@ -1091,7 +1093,7 @@ async fn every_change_is_in_the_audit_log_and_the_log_cannot_be_changed() {
 
 // --- Health, request ids, errors, limits ------------------------------------------------------
 
-#[tokio::test]
+#[backends]
 async fn health_readiness_request_ids_and_json_errors() {
     let app = TestApp::start().await;
     let health = app.get("/healthz", &Auth::None).await.expect(200);
@@ -1210,7 +1212,7 @@ async fn health_readiness_request_ids_and_json_errors() {
     .expect_error(400, "bad_request");
 }
 
-#[tokio::test]
+#[backends]
 async fn a_body_over_max_json_bytes_is_refused() {
     let app = TestApp::start_with(|c| c.max_json_bytes = 2048).await;
     let admin = app.login_admin().await;
@@ -1238,7 +1240,7 @@ async fn a_body_over_max_json_bytes_is_refused() {
 
 // --- Shutdown and logs ----------------------------------------------------------------------
 
-#[tokio::test]
+#[backends]
 async fn serve_finishes_requests_in_flight_and_returns_ok_after_shutdown() {
     let app = TestApp::start().await;
     app.get("/healthz", &Auth::None).await.expect(200);
@@ -1308,7 +1310,7 @@ impl Write for Captured {
     }
 }
 
-#[tokio::test]
+#[backends]
 async fn passwords_and_tokens_never_reach_the_logs() {
     let captured = Captured::default();
     let writer = captured.clone();
@@ -1372,7 +1374,7 @@ async fn passwords_and_tokens_never_reach_the_logs() {
     }
 }
 
-#[tokio::test]
+#[backends]
 async fn the_app_needs_no_configuration_beyond_its_data_directory() {
     // Built from the defaults (only listen and data_dir change), with migrations applied
     // at start-up on an empty directory.
@@ -1400,7 +1402,7 @@ async fn the_app_needs_no_configuration_beyond_its_data_directory() {
     server.await.unwrap().unwrap();
 }
 
-#[tokio::test]
+#[backends]
 async fn unknown_routes_wrong_methods_and_bad_ids_answer_json_errors() {
     let app = TestApp::start().await;
     let missing = app

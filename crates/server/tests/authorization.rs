@@ -15,6 +15,8 @@
 
 mod common;
 
+use apoyo_test_macros::backends;
+
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
@@ -284,7 +286,7 @@ fn error_code(status: u16) -> &'static str {
     }
 }
 
-#[tokio::test]
+#[backends]
 async fn every_endpoint_with_every_role_and_foreign_ids() {
     let app = TestApp::start().await;
     let world = World::build(&app).await;

@@ -12,6 +12,8 @@
 
 mod common;
 
+use apoyo_test_macros::backends;
+
 use std::collections::BTreeSet;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -149,7 +151,7 @@ async fn shell_bytes(app: &TestApp) -> (usize, usize) {
     (gzip, plain)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[backends(flavor = "multi_thread", worker_threads = 2)]
 async fn capture_flow_offline_queue_logout_and_accessibility() {
     let chromium = match prerequisites() {
         Ok(path) => path,
@@ -216,9 +218,9 @@ async fn capture_flow_offline_queue_logout_and_accessibility() {
         .map(|s| s["client_id"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(shown.len(), 4, "{result:#}");
-    let db = app.sqlite().await;
+    let db = app.db().await;
     let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT client_id, COUNT(*) FROM supports WHERE collector_id = ? GROUP BY client_id",
+        "SELECT client_id, COUNT(*) FROM supports WHERE collector_id = $1 GROUP BY client_id",
     )
     .bind(collector_id)
     .fetch_all(&db)
@@ -237,16 +239,28 @@ async fn capture_flow_offline_queue_logout_and_accessibility() {
     assert!(result["posts"].as_u64().unwrap() >= 5, "{result:#}");
 
     // The images arrive as the app made them (metadata stripping does not recompress).
-    let db = app.sqlite().await;
-    let sizes: Vec<(i64, i64, String)> = sqlx::query_as(
-        "SELECT SUM(i.bytes), COUNT(*), GROUP_CONCAT(i.kind || ':' || i.width || 'x' || i.height || ':' || i.bytes, ' ') \
+    let db = app.db().await;
+    let images: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT s.id, i.kind, i.width, i.height, i.bytes \
          FROM supports s JOIN support_images i ON i.support_id = s.id \
-         WHERE s.collector_id = ? GROUP BY s.id",
+         WHERE s.collector_id = $1 ORDER BY s.id, i.kind",
     )
     .bind(collector_id)
     .fetch_all(&db)
     .await
     .unwrap();
+    // Per support: total bytes, images, and what each image is.
+    let mut per_support: std::collections::BTreeMap<i64, (i64, i64, String)> =
+        std::collections::BTreeMap::new();
+    for (support, kind, width, height, bytes) in images {
+        let entry = per_support.entry(support).or_default();
+        entry.0 += bytes;
+        entry.1 += 1;
+        entry
+            .2
+            .push_str(&format!("{kind}:{width}x{height}:{bytes} "));
+    }
+    let sizes: Vec<(i64, i64, String)> = per_support.into_values().collect();
     db.close().await;
     assert_eq!(sizes.len(), 4);
     for (bytes, images, detail) in &sizes {

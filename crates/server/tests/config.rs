@@ -48,6 +48,11 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
     let file = [
         ("listen", "\"0.0.0.0:9000\""),
         ("data_dir", "\"/var/lib/apoyo\""),
+        (
+            "database_url",
+            "\"postgres://apoyo:secreto@db.example/apoyo\"",
+        ),
+        ("object_store_url", "\"s3://apoyo-imagenes/dgo\""),
         ("public_url", "\"https://apoyo.iepc-dgo.example\""),
         ("secure_cookies", "false"),
         ("session_hours", "8"),
@@ -63,6 +68,8 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
     let environment = [
         ("listen", "127.0.0.1:7000"),
         ("data_dir", "/srv/apoyo"),
+        ("database_url", "postgres://apoyo@127.0.0.1:5433/apoyo"),
+        ("object_store_url", "s3://otro-bucket"),
         ("public_url", "http://localhost:7000"),
         ("secure_cookies", "true"),
         ("session_hours", "2"),
@@ -93,6 +100,18 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
         let config = load(None)?;
         assert_eq!(config.listen.to_string(), "0.0.0.0:9000");
         assert_eq!(config.data_dir, PathBuf::from("/var/lib/apoyo"));
+        assert_eq!(
+            config.database_url.as_deref(),
+            Some("postgres://apoyo:secreto@db.example/apoyo")
+        );
+        assert!(
+            !format!("{config:?}").contains("secreto"),
+            "the database password never reaches a log"
+        );
+        assert_eq!(
+            config.object_store_url.as_deref(),
+            Some("s3://apoyo-imagenes/dgo")
+        );
         assert_eq!(config.public_url, "https://apoyo.iepc-dgo.example");
         assert_eq!(config.secure_cookies, Some(false));
         assert!(
@@ -124,6 +143,11 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
         let config = load(None)?;
         assert_eq!(config.listen.to_string(), "127.0.0.1:7000");
         assert_eq!(config.data_dir, PathBuf::from("/srv/apoyo"));
+        assert_eq!(
+            config.database_url.as_deref(),
+            Some("postgres://apoyo@127.0.0.1:5433/apoyo")
+        );
+        assert_eq!(config.object_store_url.as_deref(), Some("s3://otro-bucket"));
         assert_eq!(config.public_url, "http://localhost:7000");
         assert_eq!(config.secure_cookies, Some(true));
         assert!(config.cookies_secure());

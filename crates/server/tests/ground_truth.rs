@@ -14,6 +14,8 @@
 
 mod common;
 
+use apoyo_test_macros::backends;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -84,7 +86,7 @@ fn lista_nominal_claves(roll_text: &str, avoid: &HashSet<String>, count: usize) 
         .collect()
 }
 
-#[tokio::test]
+#[backends]
 async fn replayed_capture_set_matches_the_ground_truth_before_and_after_a_new_snapshot() {
     let app = TestApp::start().await;
     let roll_config = RollConfig::durango(VOTERS, 20_241_128);
@@ -309,9 +311,9 @@ async fn replayed_capture_set_matches_the_ground_truth_before_and_after_a_new_sn
     app.all_verified().await;
 
     let outcomes = |app: Arc<TestApp>| async move {
-        let db = app.sqlite().await;
+        let db = app.db().await;
         let rows: Vec<(i64, Option<String>, Option<i64>)> =
-            sqlx::query_as("SELECT id, outcome, duplicate_of FROM supports WHERE process_id = ?")
+            sqlx::query_as("SELECT id, outcome, duplicate_of FROM supports WHERE process_id = $1")
                 .bind(process)
                 .fetch_all(&db)
                 .await

@@ -6,6 +6,8 @@
 
 mod common;
 
+use apoyo_test_macros::backends;
+
 use std::time::Duration;
 
 use apoyo_domain::Date;
@@ -71,7 +73,7 @@ async fn check_of(app: &TestApp, auth: &Auth, support: i64) -> Value {
     }
 }
 
-#[tokio::test]
+#[backends]
 async fn the_back_image_is_read_and_compared_with_what_was_typed() {
     let app = TestApp::start().await;
     let world = app.world_in_period().await;

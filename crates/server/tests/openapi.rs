@@ -6,6 +6,8 @@
 
 mod common;
 
+use apoyo_test_macros::backends;
+
 use std::path::PathBuf;
 
 use serde_json::Value;
@@ -76,7 +78,7 @@ fn the_committed_document_matches_the_api() {
     }
 }
 
-#[tokio::test]
+#[backends]
 async fn the_served_document_is_the_committed_one_and_the_ui_answers() {
     let app = TestApp::start().await;
     let served = app

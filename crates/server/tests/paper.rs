@@ -9,10 +9,12 @@
 
 mod common;
 
+use apoyo_test_macros::backends;
+
 use common::{TestApp, support_fields, support_images};
 use serde_json::json;
 
-#[tokio::test]
+#[backends]
 async fn paper_supports_are_received_once_and_verified_against_the_paper_municipios() {
     let app = TestApp::start().await;
     let world = app.world_in_period().await;
@@ -117,7 +119,7 @@ async fn paper_supports_are_received_once_and_verified_against_the_paper_municip
     assert_eq!(audit.as_array().map(Vec::len), Some(3));
 }
 
-#[tokio::test]
+#[backends]
 async fn paper_supports_refuse_what_does_not_belong_on_paper() {
     let app = TestApp::start().await;
     let world = app.world_in_period().await;

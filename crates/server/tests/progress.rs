@@ -8,6 +8,8 @@
 
 mod common;
 
+use apoyo_test_macros::backends;
+
 use std::collections::BTreeMap;
 
 use apoyo_domain::Date;
@@ -24,9 +26,9 @@ async fn progress(app: &TestApp, auth: &Auth, aspirant: i64) -> Value {
 
 /// The counters recomputed the slow way, straight from the supports.
 async fn counted(app: &TestApp, aspirant: i64) -> BTreeMap<String, i64> {
-    let db = app.sqlite().await;
+    let db = app.db().await;
     let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT COALESCE(outcome, 'pending'), COUNT(*) FROM supports WHERE aspirant_id = ? GROUP BY 1",
+        "SELECT COALESCE(outcome, 'pending'), COUNT(*) FROM supports WHERE aspirant_id = $1 GROUP BY 1",
     )
     .bind(aspirant)
     .fetch_all(&db)
@@ -66,7 +68,7 @@ async fn outcome_of(app: &TestApp, world: &World, support: i64) -> String {
         .to_owned()
 }
 
-#[tokio::test]
+#[backends]
 async fn progress_is_exact_and_follows_a_new_roll_snapshot() {
     let app = TestApp::start().await;
     let world = app.world_in_period().await;
@@ -283,7 +285,7 @@ async fn progress_is_exact_and_follows_a_new_roll_snapshot() {
     assert_eq!(audit.as_array().map(Vec::len), Some(2), "{audit}");
 }
 
-#[tokio::test]
+#[backends]
 async fn one_support_with_its_images_for_staff_and_masked_for_the_aspirant() {
     let app = TestApp::start().await;
     let world = app.world_in_period().await;

@@ -6,9 +6,11 @@
 
 mod common;
 
+use apoyo_test_macros::backends;
+
 use common::TestApp;
 
-#[tokio::test]
+#[backends]
 async fn the_shell_is_served_with_its_headers() {
     let app = TestApp::start().await;
     let get = |path: &str, headers: &[(&str, &str)]| {

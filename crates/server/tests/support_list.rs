@@ -8,6 +8,8 @@
 
 mod common;
 
+use apoyo_test_macros::backends;
+
 use serde_json::Value;
 
 use common::{Auth, TestApp};
@@ -41,7 +43,7 @@ fn item(page: &Value, support_id: i64) -> Value {
         .clone()
 }
 
-#[tokio::test]
+#[backends]
 async fn lists_by_outcome_with_the_clave_masked_for_the_aspirant() {
     let app = TestApp::start().await;
     let world = app.world_in_period().await;
@@ -190,7 +192,7 @@ async fn lists_by_outcome_with_the_clave_masked_for_the_aspirant() {
     app.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[backends]
 async fn pages_follow_the_sequence_without_gaps_or_repeats() {
     let app = TestApp::start().await;
     let world = app.world_in_period().await;

@@ -5,6 +5,8 @@
 
 mod common;
 
+use apoyo_test_macros::backends;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -15,7 +17,7 @@ use sha2::{Digest, Sha256};
 use common::{Auth, EXIF_MARK, TestApp, World, jpeg, support_fields, support_images, with_exif};
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
-    let db = app.sqlite().await;
+    let db = app.db().await;
     let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
         .fetch_one(&db)
         .await
@@ -88,7 +90,7 @@ fn noisy_jpeg(width: u32, height: u32, seed: u32) -> Vec<u8> {
     out
 }
 
-#[tokio::test]
+#[backends]
 async fn a_support_is_accepted_once_and_a_resend_gets_the_same_receipt() {
     let app = TestApp::start().await;
     let world = app.world_in_period().await;
@@ -150,7 +152,7 @@ async fn a_support_is_accepted_once_and_a_resend_gets_the_same_receipt() {
         .await,
         1
     );
-    let db = app.sqlite().await;
+    let db = app.db().await;
     let (credential, precheck, collector, aspirant): (String, String, i64, i64) = sqlx::query_as(
         "SELECT credential_json, precheck_json, collector_id, aspirant_id FROM supports",
     )
@@ -215,7 +217,7 @@ async fn a_support_is_accepted_once_and_a_resend_gets_the_same_receipt() {
     .expect_error(404, "not_found");
 }
 
-#[tokio::test]
+#[backends]
 async fn metadata_is_removed_and_the_recorded_hash_is_the_stored_image() {
     let app = TestApp::start().await;
     let world = app.world_in_period().await;
@@ -251,7 +253,7 @@ async fn metadata_is_removed_and_the_recorded_hash_is_the_stored_image() {
     );
     let decoded = image::load_from_memory(&stored).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (128, 96));
-    let db = app.sqlite().await;
+    let db = app.db().await;
     let recorded: String =
         sqlx::query_scalar("SELECT sha256 FROM support_images WHERE kind = 'front'")
             .fetch_one(&db)
@@ -276,7 +278,7 @@ async fn metadata_is_removed_and_the_recorded_hash_is_the_stored_image() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[backends(flavor = "multi_thread", worker_threads = 4)]
 async fn the_reception_order_is_strictly_increasing_under_concurrent_sends() {
     let app = Arc::new(TestApp::start().await);
     let world = app.world_in_period().await;
@@ -350,7 +352,7 @@ async fn the_reception_order_is_strictly_increasing_under_concurrent_sends() {
     );
 }
 
-#[tokio::test]
+#[backends]
 async fn deactivated_collectors_and_other_roles_cannot_send() {
     let app = TestApp::start().await;
     let world = app.world_in_period().await;
@@ -370,8 +372,8 @@ async fn deactivated_collectors_and_other_roles_cannot_send() {
 
     // Deactivated in the store while a session is still open (the API also ends the
     // sessions; this is the store's own guard).
-    let db = app.sqlite().await;
-    sqlx::query("UPDATE collectors SET active = 0 WHERE id = ?")
+    let db = app.db().await;
+    sqlx::query("UPDATE collectors SET active = 0 WHERE id = $1")
         .bind(world.col_a_id)
         .execute(&db)
         .await
@@ -401,7 +403,7 @@ async fn deactivated_collectors_and_other_roles_cannot_send() {
     assert_eq!(blob_files(&app), 0);
 }
 
-#[tokio::test]
+#[backends]
 async fn outside_the_collection_period_is_refused_but_the_grace_period_takes_late_sends() {
     let app = TestApp::start().await;
     let world = World::build(&app).await;
@@ -478,7 +480,7 @@ async fn outside_the_collection_period_is_refused_but_the_grace_period_takes_lat
     assert_eq!(count(&app, "SELECT COUNT(*) FROM supports").await, 1);
 }
 
-#[tokio::test]
+#[backends]
 async fn wrong_images_and_malformed_fields_are_refused_with_clear_errors() {
     let app = TestApp::start().await;
     let world = app.world_in_period().await;
@@ -628,7 +630,7 @@ async fn wrong_images_and_malformed_fields_are_refused_with_clear_errors() {
     );
 }
 
-#[tokio::test]
+#[backends]
 async fn an_oversize_body_is_refused_while_it_streams() {
     let app = TestApp::start_with(|config| config.max_support_bytes = 200 * 1024).await;
     let world = app.world_in_period().await;
@@ -653,7 +655,7 @@ async fn an_oversize_body_is_refused_while_it_streams() {
     .expect(201);
 }
 
-#[tokio::test]
+#[backends]
 async fn the_support_limit_is_larger_than_the_json_limit() {
     // 600 KiB of images, over the 256 KiB JSON limit, under the 10 MiB support limit.
     let app = TestApp::start().await;
@@ -674,7 +676,7 @@ async fn the_support_limit_is_larger_than_the_json_limit() {
     .expect(201);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[backends(flavor = "multi_thread", worker_threads = 4)]
 async fn simultaneous_sends_of_one_support_store_it_once() {
     let app = Arc::new(TestApp::start().await);
     let world = app.world_in_period().await;

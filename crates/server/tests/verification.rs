@@ -11,8 +11,9 @@
 
 mod common;
 
+use apoyo_test_macros::backends;
+
 use apoyo_server::worker::MAX_ATTEMPTS;
-use apoyo_store::Store;
 use serde_json::Value;
 
 use common::{TestApp, World};
@@ -48,7 +49,7 @@ fn expect(outcome: &str) -> (String, Option<i64>) {
     (outcome.to_owned(), None)
 }
 
-#[tokio::test]
+#[backends]
 async fn supports_are_verified_in_the_background_with_duplicates_and_history() {
     let app = TestApp::start().await;
     let world = app.world_in_period().await;
@@ -118,7 +119,7 @@ async fn supports_are_verified_in_the_background_with_duplicates_and_history() {
     assert_eq!(seen.body["outcome"], "removed:suspension_derechos");
 
     // Jobs ran in reception order: one outcome each so far.
-    let store = Store::open_data_dir(&app.data_dir).await.unwrap();
+    let store = app.store().await;
     for id in [valid, same_first, same_second, other_second] {
         let history = store.support_outcome_history(id).await.unwrap();
         assert_eq!(history.len(), 1, "support {id}: {history:?}");
@@ -177,7 +178,7 @@ async fn supports_are_verified_in_the_background_with_duplicates_and_history() {
     app.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[backends]
 async fn verification_jobs_survive_a_restart() {
     let mut app = TestApp::start().await;
     let world = app.world_in_period().await;
@@ -222,9 +223,9 @@ async fn verification_jobs_survive_a_restart() {
         .await,
         2
     );
-    let failed = app.sqlite().await;
+    let failed = app.db().await;
     let (status, attempts, error): (String, i64, String) = sqlx::query_as(
-        "SELECT status, attempts, last_error FROM verification_jobs WHERE support_id = ?",
+        "SELECT status, attempts, last_error FROM verification_jobs WHERE support_id = $1",
     )
     .bind(broken)
     .fetch_one(&failed)

@@ -4,7 +4,9 @@ use apoyo_domain::access::Role;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
+
+use crate::Tx;
 
 use crate::audit::{self, Actor};
 use crate::{Store, StoreError, clock};
@@ -44,7 +46,7 @@ const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.must_change_passwor
 const USER_JOINS: &str =
     "users u LEFT JOIN aspirants a ON a.user_id = u.id LEFT JOIN collectors c ON c.user_id = u.id";
 
-pub(crate) fn user_from_row(row: &SqliteRow) -> Result<User, StoreError> {
+pub(crate) fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
     let role: String = row.try_get("role").map_err(StoreError::Database)?;
     Ok(User {
         id: row.try_get("id").map_err(StoreError::Database)?,
@@ -70,14 +72,14 @@ pub fn normalize_email(email: &str) -> String {
 }
 
 pub(crate) async fn insert_user(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut Tx<'_>,
     actor: &Actor,
     new: &NewUser,
 ) -> Result<i64, StoreError> {
     let email = normalize_email(&new.email);
     let result = sqlx::query_scalar::<_, i64>(
         "INSERT INTO users (email, name, role, password_hash, must_change_password, active, created_at) \
-         VALUES (?, ?, ?, ?, ?, 1, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING id",
     )
     .bind(&email)
     .bind(new.name.trim())
@@ -117,7 +119,7 @@ impl Store {
 
     pub async fn user(&self, id: i64) -> Result<Option<User>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLUMNS} FROM {USER_JOINS} WHERE u.id = ?"
+            "SELECT {USER_COLUMNS} FROM {USER_JOINS} WHERE u.id = $1"
         )))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -129,7 +131,7 @@ impl Store {
     /// The user and their password hash, for login.
     pub async fn user_for_login(&self, email: &str) -> Result<Option<(User, String)>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLUMNS}, u.password_hash FROM {USER_JOINS} WHERE u.email = ?"
+            "SELECT {USER_COLUMNS}, u.password_hash FROM {USER_JOINS} WHERE u.email = $1"
         )))
         .bind(normalize_email(email))
         .fetch_optional(&self.pool)
@@ -146,7 +148,7 @@ impl Store {
 
     pub async fn users(&self, role: Option<Role>) -> Result<Vec<User>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLUMNS} FROM {USER_JOINS} WHERE (?1 IS NULL OR u.role = ?1) ORDER BY u.id"
+            "SELECT {USER_COLUMNS} FROM {USER_JOINS} WHERE ($1 IS NULL OR u.role = $1) ORDER BY u.id"
         )))
         .bind(role.map(Role::as_str))
         .fetch_all(&self.pool)
@@ -156,7 +158,7 @@ impl Store {
     }
 
     pub async fn password_hash(&self, user_id: i64) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_optional(&self.pool)
             .await
@@ -172,13 +174,13 @@ impl Store {
         keep_session_hash: Option<&str>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?")
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2")
             .bind(password_hash)
             .bind(user_id)
             .execute(&mut *tx)
             .await
             .map_err(StoreError::Database)?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = ? AND token_hash <> COALESCE(?, '')")
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> COALESCE($2, '')")
             .bind(user_id)
             .bind(keep_session_hash)
             .execute(&mut *tx)
@@ -206,7 +208,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let now = clock::now();
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(token_hash)
         .bind(user_id)
@@ -224,7 +226,7 @@ impl Store {
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at FROM {USER_JOINS} JOIN sessions s ON s.user_id = u.id \
-             WHERE s.token_hash = ? AND s.expires_at > ? AND u.active = 1"
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1"
         )))
         .bind(token_hash)
         .bind(clock::now())
@@ -242,7 +244,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
             .execute(&self.pool)
             .await
@@ -251,7 +253,7 @@ impl Store {
     }
 
     pub async fn record_login_failure(&self, email: &str, client: &str) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO login_failures (email, client, at) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO login_failures (email, client, at) VALUES ($1, $2, $3)")
             .bind(normalize_email(email))
             .bind(client)
             .bind(clock::now())
@@ -269,24 +271,25 @@ impl Store {
         since: &str,
     ) -> Result<(i64, i64), StoreError> {
         let by_email: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE email = ? AND at >= ?")
+            sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at >= $2")
                 .bind(normalize_email(email))
                 .bind(since)
                 .fetch_one(&self.pool)
                 .await
                 .map_err(StoreError::Database)?;
-        let by_client: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE client = ? AND at >= ?")
-                .bind(client)
-                .bind(since)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(StoreError::Database)?;
+        let by_client: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_failures WHERE client = $1 AND at >= $2",
+        )
+        .bind(client)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::Database)?;
         Ok((by_email, by_client))
     }
 
     pub async fn clear_login_failures(&self, email: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM login_failures WHERE email = ?")
+        sqlx::query("DELETE FROM login_failures WHERE email = $1")
             .bind(normalize_email(email))
             .execute(&self.pool)
             .await

@@ -1,9 +1,9 @@
 //! The audit log: appended in the same transaction as every change of state;
 //! the schema's triggers refuse updates and deletes.
 
+use crate::Tx;
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::{Sqlite, Transaction};
 
 use crate::{Store, StoreError, clock};
 
@@ -54,7 +54,7 @@ pub struct AuditFilter {
 }
 
 pub(crate) async fn append(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     actor: &Actor,
     action: &str,
     entity: &str,
@@ -64,7 +64,7 @@ pub(crate) async fn append(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO audit_log (at, actor_user_id, action, entity, entity_id, before_json, after_json, request_id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(clock::now())
     .bind(actor.user_id)
@@ -122,10 +122,10 @@ impl Store {
         let rows: Vec<AuditRow> = sqlx::query_as(
             "SELECT id, at, actor_user_id, action, entity, entity_id, before_json, after_json, request_id \
              FROM audit_log \
-             WHERE (?1 IS NULL OR entity = ?1) AND (?2 IS NULL OR entity_id = ?2) \
-               AND (?3 IS NULL OR actor_user_id = ?3) AND (?4 IS NULL OR action = ?4) \
-               AND (?5 IS NULL OR id < ?5) \
-             ORDER BY id DESC LIMIT ?6",
+             WHERE ($1 IS NULL OR entity = $1) AND ($2 IS NULL OR entity_id = $2) \
+               AND ($3 IS NULL OR actor_user_id = $3) AND ($4 IS NULL OR action = $4) \
+               AND ($5 IS NULL OR id < $5) \
+             ORDER BY id DESC LIMIT $6",
         )
         .bind(filter.entity.as_deref())
         .bind(filter.entity_id.as_deref())

@@ -20,3 +20,8 @@ pub fn now() -> String {
 pub fn parse(text: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(text, &Rfc3339).ok()
 }
+
+/// The timestamp `ago` before now.
+pub fn before(ago: std::time::Duration) -> String {
+    format(OffsetDateTime::now_utc() - ago)
+}

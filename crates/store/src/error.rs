@@ -9,6 +9,8 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("invalid store configuration: {0}")]
+    Config(String),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
     #[error("cannot apply database migrations: {0}")]
@@ -25,6 +27,14 @@ pub enum StoreError {
     Blob(#[source] std::io::Error),
     #[error("stored data is not what the schema promises: {0}")]
     Corrupt(String),
+}
+
+impl StoreError {
+    /// A database uniqueness constraint refused the write.
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e))
+            if e.kind() == sqlx::error::ErrorKind::UniqueViolation)
+    }
 }
 
 /// A uniqueness rule the request would break.

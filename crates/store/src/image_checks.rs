@@ -44,8 +44,8 @@ impl Store {
         let rows = sqlx::query(
             "SELECT s.id, s.credential_json, s.received_at, i.object_key, i.content_type \
              FROM supports s LEFT JOIN support_images i ON i.support_id = s.id AND i.kind = 'back' \
-             WHERE s.id > ? AND NOT EXISTS (SELECT 1 FROM image_checks c WHERE c.support_id = s.id) \
-             ORDER BY s.id LIMIT ?",
+             WHERE s.id > $1 AND NOT EXISTS (SELECT 1 FROM image_checks c WHERE c.support_id = s.id) \
+             ORDER BY s.id LIMIT $2",
         )
         .bind(after_id)
         .bind(limit)
@@ -74,7 +74,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO image_checks (support_id, status, mrz, confidence, differences_json, read_ms, checked_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (support_id) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (support_id) DO NOTHING",
         )
         .bind(support_id)
         .bind(&check.status)
@@ -93,7 +93,7 @@ impl Store {
     pub async fn image_check(&self, support_id: i64) -> Result<Option<ImageCheck>, StoreError> {
         let Some(row) = sqlx::query(
             "SELECT status, mrz, confidence, differences_json, read_ms, checked_at \
-             FROM image_checks WHERE support_id = ?",
+             FROM image_checks WHERE support_id = $1",
         )
         .bind(support_id)
         .fetch_optional(&self.pool)

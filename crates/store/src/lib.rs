@@ -5,6 +5,7 @@ mod accounts;
 mod audit;
 mod blobs;
 pub mod clock;
+mod dialect;
 mod error;
 mod image_checks;
 mod paper;
@@ -23,9 +24,6 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-
 pub use accounts::{NewUser, SessionRecord, User, normalize_email};
 pub use audit::{Actor, AuditEntry, AuditFilter};
 pub use blobs::{BlobStore, sha256_hex};
@@ -38,25 +36,88 @@ pub use progress::{DispersionProgress, OutcomeCount, Progress, SectionProgress};
 pub use reverification::{ReverificationReport, ReverificationRun, ReverificationStatus};
 pub use roll_import::{ImportOptions, ImportReport, MAX_REPORTED_ROW_ERRORS};
 pub use roll_query::{MunicipalityCount, SnapshotDetail, SnapshotSummary, StatusCounts};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{AnyPool, Executor, PgPool, SqlitePool};
 pub use support_detail::SupportDetail;
 pub use supports::{
     Acceptance, CollectorAssignment, ImageKind, MAX_GROUP_COMMIT, NewImage, NewSupport,
     OutcomeFilter, Receipt, Reception, StoredImage, SupportListItem, folio,
 };
-pub use verification::{JobStatus, OutcomeChange, SupportOutcome, VerificationJob};
+pub use verification::{JOB_LEASE, JobStatus, OutcomeChange, SupportOutcome, VerificationJob};
 
 /// The file name of the embedded database inside the data directory.
 pub const SQLITE_FILE: &str = "apoyo.sqlite3";
 
-/// Handle to the store; cheap to clone.
-#[derive(Clone, Debug)]
-pub struct Store {
-    pool: SqlitePool,
+/// The database behind a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default: one file in the data directory.
+    Sqlite,
+    /// Several instances over one PostgreSQL database.
+    Postgres,
 }
 
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The typed pool of the same database, for what the `Any` driver cannot do: migrations,
+/// `COPY`, SQLite's bulk insert path.
+#[derive(Clone, Debug)]
+pub(crate) enum Native {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Handle to the store; cheap to clone. Shared SQL goes through sqlx's `Any` driver
+/// (written with `$N` placeholders and types both databases have: BIGINT, TEXT, DOUBLE,
+/// BLOB/BYTEA); where the two differ, `dialect` picks the text (docs/decisions.md).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    native: Native,
+}
+
+/// A write transaction of the shared SQL.
+pub(crate) type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Connections of the shared pool on PostgreSQL, per instance.
+const POSTGRES_CONNECTIONS: u32 = 16;
+
+/// The per-connection settings of the embedded database (also applied to the `Any`
+/// pool's connections, whose URL cannot carry them).
+const SQLITE_CONNECTION_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; \
+     PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = FILE;";
 
 impl Store {
+    /// Opens the store named by `database_url` (`postgres://…`, `postgresql://…` or
+    /// `sqlite://PATH`), or the embedded SQLite file in `data_dir` when there is none.
+    pub async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Self, StoreError> {
+        match database_url.map(str::trim).filter(|u| !u.is_empty()) {
+            None => Self::open_data_dir(data_dir).await,
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Self::open_postgres(url).await
+            }
+            Some(url) => match url.strip_prefix("sqlite://") {
+                Some(path) => Self::open_sqlite_file(Path::new(path)).await,
+                None => Err(StoreError::Config(format!(
+                    "database_url must start with postgres://, postgresql:// or sqlite:// (got {:?})",
+                    url.split(':').next().unwrap_or_default()
+                ))),
+            },
+        }
+    }
+
     /// Opens (creating if needed) the SQLite store in `data_dir` and applies migrations.
     pub async fn open_data_dir(data_dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
@@ -82,32 +143,102 @@ impl Store {
             .pragma("cache_size", "-65536")
             // Temporary data (index builds sort the whole snapshot) goes to files, not memory.
             .pragma("temp_store", "file");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+        let native = SqlitePoolOptions::new()
+            .max_connections(2)
+            .min_connections(0)
+            .idle_timeout(Duration::from_secs(60))
             .connect_with(options)
             .await
             .map_err(StoreError::Database)?;
         SQLITE_MIGRATIONS
-            .run(&pool)
+            .run(&native)
             .await
             .map_err(StoreError::Migration)?;
-        Ok(Self { pool })
+
+        let path = path.to_str().ok_or_else(|| {
+            StoreError::Config(format!(
+                "the database path {} is not valid UTF-8; choose another data_dir",
+                path.display()
+            ))
+        })?;
+        // The URL's path is percent-decoded by the driver.
+        let escaped = path
+            .replace('%', "%25")
+            .replace('?', "%3F")
+            .replace('#', "%23");
+        sqlx::any::install_default_drivers();
+        let any = AnyConnectOptions::from_str(&format!("sqlite://{escaped}?mode=rw"))
+            .map_err(StoreError::Database)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(4)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(SQLITE_CONNECTION_PRAGMAS).await?;
+                    Ok(())
+                })
+            })
+            .connect_with(any)
+            .await
+            .map_err(StoreError::Database)?;
+        Ok(Self {
+            pool,
+            native: Native::Sqlite(native),
+        })
     }
 
-    /// A write transaction; SQLite takes the write lock at once (`BEGIN IMMEDIATE`)
-    /// so concurrent writers queue instead of failing with "database is locked".
-    pub(crate) async fn begin(
-        &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
+    /// Connects to PostgreSQL and applies its migrations (`migrations/postgres`, kept in
+    /// step with SQLite's by the schema-drift test). Several instances may share it.
+    pub async fn open_postgres(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url).map_err(StoreError::Database)?;
+        let native = PgPoolOptions::new()
+            .max_connections(4)
+            .min_connections(0)
+            .idle_timeout(Duration::from_secs(60))
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
             .await
-            .map_err(StoreError::Database)
+            .map_err(StoreError::Database)?;
+        // sqlx's migrator takes an advisory lock: instances starting together apply each
+        // migration once.
+        POSTGRES_MIGRATIONS
+            .run(&native)
+            .await
+            .map_err(StoreError::Migration)?;
+        sqlx::any::install_default_drivers();
+        let any = AnyConnectOptions::from_str(url).map_err(StoreError::Database)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(POSTGRES_CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(any)
+            .await
+            .map_err(StoreError::Database)?;
+        Ok(Self {
+            pool,
+            native: Native::Postgres(native),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.native {
+            Native::Sqlite(_) => Backend::Sqlite,
+            Native::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// A write transaction. SQLite takes the write lock at once (`BEGIN IMMEDIATE`) so
+    /// concurrent writers queue instead of failing with "database is locked";
+    /// PostgreSQL's writers lock rows (see `dialect` for the locks taken on purpose).
+    pub(crate) async fn begin(&self) -> Result<Tx<'static>, StoreError> {
+        match self.backend() {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+        .map_err(StoreError::Database)
     }
 
     /// Whether the database answers (readiness).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query_scalar::<_, i64>("SELECT 1")
+        sqlx::query_scalar::<_, i64>("SELECT CAST(1 AS BIGINT)")
             .fetch_one(&self.pool)
             .await
             .map_err(StoreError::Database)?;
@@ -116,5 +247,9 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        match &self.native {
+            Native::Sqlite(pool) => pool.close().await,
+            Native::Postgres(pool) => pool.close().await,
+        }
     }
 }

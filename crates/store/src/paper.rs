@@ -5,7 +5,7 @@
 //! typed by staff at a desk, a few per minute: one plain transaction per support.
 
 use serde_json::{Value, json};
-use sqlx::{Connection, Row};
+use sqlx::Row;
 
 use crate::audit::{self, Actor};
 use crate::error::RuleViolation;
@@ -49,13 +49,13 @@ fn content_sha256(new: &NewPaperSupport, rows: &[ImageRow]) -> String {
 }
 
 async fn existing(
-    executor: impl sqlx::SqliteExecutor<'_>,
+    executor: impl sqlx::AnyExecutor<'_>,
     staff_user_id: i64,
     client_id: &str,
 ) -> Result<Option<(i64, String)>, StoreError> {
     sqlx::query_as(
         "SELECT id, content_sha256 FROM supports WHERE collector_id IS NULL \
-         AND captured_by_user_id = ? AND client_id = ?",
+         AND captured_by_user_id = $1 AND client_id = $2",
     )
     .bind(staff_user_id)
     .bind(client_id)
@@ -88,7 +88,7 @@ impl Store {
         if let Some(found) = existing(&self.pool, new.staff_user_id, &new.client_id).await? {
             return self.repeated(found, &content, &new.client_id).await;
         }
-        let aspirant = sqlx::query("SELECT process_id, office_id FROM aspirants WHERE id = ?")
+        let aspirant = sqlx::query("SELECT process_id, office_id FROM aspirants WHERE id = $1")
             .bind(new.aspirant_id)
             .fetch_optional(&self.pool)
             .await
@@ -104,13 +104,9 @@ impl Store {
                 .map_err(StoreError::Blob)?;
         }
 
-        let mut conn = self.pool.acquire().await.map_err(db)?;
-        sqlx::query("PRAGMA synchronous = FULL")
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+        let mut conn = self.durable_connection().await?;
         let result: Result<Result<i64, (i64, String)>, StoreError> = async {
-            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+            let mut tx = self.begin_on(&mut conn).await?;
             if let Some(found) = existing(&mut *tx, new.staff_user_id, &new.client_id).await? {
                 return Ok(Err(found));
             }
@@ -119,7 +115,7 @@ impl Store {
             let support_id: i64 = sqlx::query_scalar(
                 "INSERT INTO supports (process_id, aspirant_id, office_id, collector_id, captured_by_user_id, \
                  client_id, sequence, paper, captured_at, received_at, credential_json, precheck_json, \
-                 content_sha256, status) VALUES (?, ?, ?, NULL, ?, ?, ?, 1, ?, ?, ?, ?, ?, 'received') RETURNING id",
+                 content_sha256, status) VALUES ($1, $2, $3, NULL, $4, $5, $6, 1, $7, $8, $9, $10, $11, 'received') RETURNING id",
             )
             .bind(process_id)
             .bind(new.aspirant_id)
@@ -157,15 +153,17 @@ impl Store {
             Ok(Ok(support_id))
         }
         .await;
-        if sqlx::query("PRAGMA synchronous = NORMAL")
-            .execute(&mut *conn)
-            .await
-            .is_err()
-        {
-            conn.detach();
-        } else {
-            drop(conn);
-        }
+        self.release_durable(conn).await;
+        let result = match result {
+            // PostgreSQL: the same paper support sent to another instance committed first.
+            Err(e) if e.is_unique_violation() => {
+                match existing(&self.pool, new.staff_user_id, &new.client_id).await? {
+                    Some(found) => Ok(Err(found)),
+                    None => Err(e),
+                }
+            }
+            other => other,
+        };
         match result? {
             Ok(support_id) => Ok(Acceptance::Accepted(
                 self.support_receipt(support_id)

@@ -4,7 +4,7 @@ use apoyo_domain::access::Role;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
 use crate::accounts::{NewUser, insert_user};
 use crate::audit::{self, Actor};
@@ -60,7 +60,7 @@ const ASPIRANT_SELECT: &str = "SELECT a.id, a.process_id, a.office_id, a.user_id
 const COLLECTOR_SELECT: &str = "SELECT c.id, c.process_id, c.aspirant_id, c.user_id, c.name, u.email, c.clave_elector, \
      c.active, c.created_at FROM collectors c JOIN users u ON u.id = c.user_id";
 
-fn aspirant_from_row(row: &SqliteRow) -> Result<Aspirant, sqlx::Error> {
+fn aspirant_from_row(row: &AnyRow) -> Result<Aspirant, sqlx::Error> {
     Ok(Aspirant {
         id: row.try_get("id")?,
         process_id: row.try_get("process_id")?,
@@ -73,7 +73,7 @@ fn aspirant_from_row(row: &SqliteRow) -> Result<Aspirant, sqlx::Error> {
     })
 }
 
-fn collector_from_row(row: &SqliteRow) -> Result<Collector, sqlx::Error> {
+fn collector_from_row(row: &AnyRow) -> Result<Collector, sqlx::Error> {
     Ok(Collector {
         id: row.try_get("id")?,
         process_id: row.try_get("process_id")?,
@@ -95,12 +95,13 @@ impl Store {
         new: NewAspirant,
     ) -> Result<Aspirant, StoreError> {
         let mut tx = self.begin().await?;
-        let office_process: i64 = sqlx::query_scalar("SELECT process_id FROM offices WHERE id = ?")
-            .bind(new.office_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::Database)?
-            .ok_or(StoreError::NotFound("office"))?;
+        let office_process: i64 =
+            sqlx::query_scalar("SELECT process_id FROM offices WHERE id = $1")
+                .bind(new.office_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(StoreError::Database)?
+                .ok_or(StoreError::NotFound("office"))?;
         if office_process != new.process_id {
             return Err(StoreError::Rule(RuleViolation::OfficeOfAnotherProcess));
         }
@@ -117,7 +118,7 @@ impl Store {
         )
         .await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO aspirants (process_id, office_id, user_id, name, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO aspirants (process_id, office_id, user_id, name, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(new.process_id)
         .bind(new.office_id)
@@ -145,7 +146,7 @@ impl Store {
 
     pub async fn aspirant(&self, id: i64) -> Result<Option<Aspirant>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{ASPIRANT_SELECT} WHERE a.id = ?"
+            "{ASPIRANT_SELECT} WHERE a.id = $1"
         )))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -160,7 +161,7 @@ impl Store {
     /// Aspirants of one process, or of all processes.
     pub async fn aspirants(&self, process_id: Option<i64>) -> Result<Vec<Aspirant>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{ASPIRANT_SELECT} WHERE (?1 IS NULL OR a.process_id = ?1) ORDER BY a.id"
+            "{ASPIRANT_SELECT} WHERE ($1 IS NULL OR a.process_id = $1) ORDER BY a.id"
         )))
         .bind(process_id)
         .fetch_all(&self.pool)
@@ -182,7 +183,7 @@ impl Store {
         let clave = new.clave_elector.trim().to_uppercase();
         let mut tx = self.begin().await?;
         let (process_id, snapshot_id): (i64, i64) = sqlx::query_as(
-            "SELECT a.process_id, p.roll_snapshot_id FROM aspirants a JOIN processes p ON p.id = a.process_id WHERE a.id = ?",
+            "SELECT a.process_id, p.roll_snapshot_id FROM aspirants a JOIN processes p ON p.id = a.process_id WHERE a.id = $1",
         )
         .bind(new.aspirant_id)
         .fetch_optional(&mut *tx)
@@ -190,7 +191,7 @@ impl Store {
         .map_err(StoreError::Database)?
         .ok_or(StoreError::NotFound("aspirant"))?;
         let status: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT status FROM {} WHERE clave_elector = ? AND status <> 'reemplazada'",
+            "SELECT status FROM {} WHERE clave_elector = $1 AND status <> 'reemplazada'",
             crate::roll_table::records_table(snapshot_id)
         )))
         .bind(&clave)
@@ -208,7 +209,7 @@ impl Store {
             }
         }
         let existing: Option<i64> = sqlx::query_scalar(
-            "SELECT aspirant_id FROM collectors WHERE process_id = ? AND clave_elector = ?",
+            "SELECT aspirant_id FROM collectors WHERE process_id = $1 AND clave_elector = $2",
         )
         .bind(process_id)
         .bind(&clave)
@@ -235,7 +236,7 @@ impl Store {
         .await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO collectors (process_id, aspirant_id, user_id, name, clave_elector, active, created_at) \
-             VALUES (?, ?, ?, ?, ?, 1, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING id",
         )
         .bind(process_id)
         .bind(new.aspirant_id)
@@ -264,7 +265,7 @@ impl Store {
 
     pub async fn collector(&self, id: i64) -> Result<Option<Collector>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{COLLECTOR_SELECT} WHERE c.id = ?"
+            "{COLLECTOR_SELECT} WHERE c.id = $1"
         )))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -278,7 +279,7 @@ impl Store {
 
     pub async fn collectors(&self, aspirant_id: i64) -> Result<Vec<Collector>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{COLLECTOR_SELECT} WHERE c.aspirant_id = ? ORDER BY c.id"
+            "{COLLECTOR_SELECT} WHERE c.aspirant_id = $1 ORDER BY c.id"
         )))
         .bind(aspirant_id)
         .fetch_all(&self.pool)
@@ -302,20 +303,20 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound("collector"))?;
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE collectors SET active = ? WHERE id = ?")
+        sqlx::query("UPDATE collectors SET active = $1 WHERE id = $2")
             .bind(i64::from(active))
             .bind(id)
             .execute(&mut *tx)
             .await
             .map_err(StoreError::Database)?;
-        sqlx::query("UPDATE users SET active = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
             .bind(i64::from(active))
             .bind(before.user_id)
             .execute(&mut *tx)
             .await
             .map_err(StoreError::Database)?;
         if !active {
-            sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(before.user_id)
                 .execute(&mut *tx)
                 .await

@@ -148,7 +148,7 @@ impl Store {
             return Err(StoreError::Rule(RuleViolation::PeriodReversed));
         }
         let mut tx = self.begin().await?;
-        let snapshot_id: i64 = sqlx::query_scalar("SELECT id FROM roll_snapshots WHERE name = ?")
+        let snapshot_id: i64 = sqlx::query_scalar("SELECT id FROM roll_snapshots WHERE name = $1")
             .bind(&new.roll_snapshot)
             .fetch_optional(&mut *tx)
             .await
@@ -156,7 +156,7 @@ impl Store {
             .ok_or_else(|| StoreError::SnapshotNotFound(new.roll_snapshot.clone()))?;
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO processes (name, kind, collection_starts_on, collection_ends_on, grace_hours, roll_snapshot_id, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(new.name.trim())
         .bind(new.kind.as_str())
@@ -177,7 +177,7 @@ impl Store {
             Err(e) => return Err(StoreError::Database(e)),
         };
         for (state, municipality) in &new.paper_municipalities {
-            sqlx::query("INSERT OR IGNORE INTO process_paper_municipalities (process_id, state, municipality) VALUES (?, ?, ?)")
+            sqlx::query("INSERT INTO process_paper_municipalities (process_id, state, municipality) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
                 .bind(id)
                 .bind(i64::from(*state))
                 .bind(i64::from(*municipality))
@@ -220,29 +220,29 @@ impl Store {
         let mut tx = self.begin().await?;
         let before: (i64, String) = sqlx::query_as(
             "SELECT s.id, s.name FROM processes p JOIN roll_snapshots s ON s.id = p.roll_snapshot_id \
-             WHERE p.id = ?",
+             WHERE p.id = $1",
         )
         .bind(process_id)
         .fetch_optional(&mut *tx)
         .await
         .map_err(StoreError::Database)?
         .ok_or(StoreError::NotFound("process"))?;
-        let snapshot_id: i64 = sqlx::query_scalar("SELECT id FROM roll_snapshots WHERE name = ?")
+        let snapshot_id: i64 = sqlx::query_scalar("SELECT id FROM roll_snapshots WHERE name = $1")
             .bind(snapshot_name)
             .fetch_optional(&mut *tx)
             .await
             .map_err(StoreError::Database)?
             .ok_or_else(|| StoreError::SnapshotNotFound(snapshot_name.to_owned()))?;
         let now = clock::now();
-        sqlx::query("UPDATE processes SET roll_snapshot_id = ? WHERE id = ?")
+        sqlx::query("UPDATE processes SET roll_snapshot_id = $1 WHERE id = $2")
             .bind(snapshot_id)
             .bind(process_id)
             .execute(&mut *tx)
             .await
             .map_err(StoreError::Database)?;
         sqlx::query(
-            "UPDATE reverification_runs SET status = 'superseded', finished_at = ? \
-             WHERE process_id = ? AND status = 'pending'",
+            "UPDATE reverification_runs SET status = 'superseded', finished_at = $1 \
+             WHERE process_id = $2 AND status = 'pending'",
         )
         .bind(&now)
         .bind(process_id)
@@ -250,7 +250,7 @@ impl Store {
         .await
         .map_err(StoreError::Database)?;
         let run_id: i64 = sqlx::query_scalar(
-            "INSERT INTO reverification_runs (process_id, snapshot_id, requested_at) VALUES (?, ?, ?) \
+            "INSERT INTO reverification_runs (process_id, snapshot_id, requested_at) VALUES ($1, $2, $3) \
              RETURNING id",
         )
         .bind(process_id)
@@ -295,7 +295,7 @@ impl Store {
         let Some(row) = sqlx::query(
             "SELECT p.id, p.name, p.kind, p.collection_starts_on, p.collection_ends_on, p.grace_hours, \
              p.roll_snapshot_id, s.name AS snapshot_name, s.cut_date, p.created_at \
-             FROM processes p JOIN roll_snapshots s ON s.id = p.roll_snapshot_id WHERE p.id = ?",
+             FROM processes p JOIN roll_snapshots s ON s.id = p.roll_snapshot_id WHERE p.id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -305,7 +305,7 @@ impl Store {
             return Ok(None);
         };
         let paper: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT state, municipality FROM process_paper_municipalities WHERE process_id = ? ORDER BY state, municipality",
+            "SELECT state, municipality FROM process_paper_municipalities WHERE process_id = $1 ORDER BY state, municipality",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -350,7 +350,7 @@ impl Store {
     ) -> Result<Office, StoreError> {
         let mut tx = self.begin().await?;
         let snapshot_id: i64 =
-            sqlx::query_scalar("SELECT roll_snapshot_id FROM processes WHERE id = ?")
+            sqlx::query_scalar("SELECT roll_snapshot_id FROM processes WHERE id = $1")
                 .bind(process_id)
                 .fetch_optional(&mut *tx)
                 .await
@@ -362,7 +362,7 @@ impl Store {
                 let mut found = Vec::with_capacity(list.len());
                 for section in list {
                     let exists: Option<i64> = sqlx::query_scalar(
-                        "SELECT section FROM roll_section_counts WHERE snapshot_id = ? AND state = ? AND section = ?",
+                        "SELECT section FROM roll_section_counts WHERE snapshot_id = $1 AND state = $2 AND section = $3",
                     )
                     .bind(snapshot_id)
                     .bind(i64::from(new.state))
@@ -377,7 +377,7 @@ impl Store {
                 found
             }
             (None, OfficeKind::Ayuntamiento, Some(municipality)) => sqlx::query_scalar(
-                "SELECT section FROM roll_section_counts WHERE snapshot_id = ? AND state = ? AND municipality = ? ORDER BY section",
+                "SELECT section FROM roll_section_counts WHERE snapshot_id = $1 AND state = $2 AND municipality = $3 ORDER BY section",
             )
             .bind(snapshot_id)
             .bind(i64::from(new.state))
@@ -386,7 +386,7 @@ impl Store {
             .await
             .map_err(StoreError::Database)?,
             (None, OfficeKind::State, _) => sqlx::query_scalar(
-                "SELECT section FROM roll_section_counts WHERE snapshot_id = ? AND state = ? ORDER BY section",
+                "SELECT section FROM roll_section_counts WHERE snapshot_id = $1 AND state = $2 ORDER BY section",
             )
             .bind(snapshot_id)
             .bind(i64::from(new.state))
@@ -402,7 +402,7 @@ impl Store {
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO offices (process_id, kind, name, state, municipality, district, threshold_kind, threshold_value, \
              territory_roll, required_supports, dispersion_min_sections_bp, dispersion_min_support_bp) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10) RETURNING id",
         )
         .bind(process_id)
         .bind(new.kind.as_str())
@@ -432,20 +432,22 @@ impl Store {
             Err(e) => return Err(StoreError::Database(e)),
         };
         for section in &sections {
-            sqlx::query("INSERT INTO office_sections (office_id, state, section) VALUES (?, ?, ?)")
-                .bind(id)
-                .bind(i64::from(new.state))
-                .bind(section)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::Database)?;
+            sqlx::query(
+                "INSERT INTO office_sections (office_id, state, section) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(i64::from(new.state))
+            .bind(section)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::Database)?;
         }
         // Each sección's roll at the cut: the basis of the dispersion rule, fixed like
         // the required supports even if the process later verifies against a newer roll.
         sqlx::query(
             "UPDATE office_sections SET lista_nominal = COALESCE((SELECT c.lista_nominal \
-             FROM roll_section_counts c WHERE c.snapshot_id = ? AND c.state = office_sections.state \
-             AND c.section = office_sections.section), 0) WHERE office_id = ?",
+             FROM roll_section_counts c WHERE c.snapshot_id = $1 AND c.state = office_sections.state \
+             AND c.section = office_sections.section), 0) WHERE office_id = $2",
         )
         .bind(snapshot_id)
         .bind(id)
@@ -453,9 +455,9 @@ impl Store {
         .await
         .map_err(StoreError::Database)?;
         let territory_roll: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(SUM(c.lista_nominal), 0) FROM office_sections o \
-             JOIN roll_section_counts c ON c.snapshot_id = ? AND c.state = o.state AND c.section = o.section \
-             WHERE o.office_id = ?",
+            "SELECT CAST(COALESCE(SUM(c.lista_nominal), 0) AS BIGINT) FROM office_sections o \
+             JOIN roll_section_counts c ON c.snapshot_id = $1 AND c.state = o.state AND c.section = o.section \
+             WHERE o.office_id = $2",
         )
         .bind(snapshot_id)
         .bind(id)
@@ -466,7 +468,7 @@ impl Store {
             .threshold
             .required(u64::try_from(territory_roll).unwrap_or(0));
         let required = i64::try_from(required).unwrap_or(i64::MAX);
-        sqlx::query("UPDATE offices SET territory_roll = ?, required_supports = ? WHERE id = ?")
+        sqlx::query("UPDATE offices SET territory_roll = $1, required_supports = $2 WHERE id = $3")
             .bind(territory_roll)
             .bind(required)
             .bind(id)
@@ -494,7 +496,7 @@ impl Store {
 
     pub async fn offices(&self, process_id: i64) -> Result<Vec<Office>, StoreError> {
         let ids: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM offices WHERE process_id = ? ORDER BY id")
+            sqlx::query_scalar("SELECT id FROM offices WHERE process_id = $1 ORDER BY id")
                 .bind(process_id)
                 .fetch_all(&self.pool)
                 .await
@@ -511,7 +513,7 @@ impl Store {
     pub async fn office(&self, id: i64) -> Result<Option<Office>, StoreError> {
         let Some(row) = sqlx::query(
             "SELECT o.*, (SELECT COUNT(*) FROM office_sections s WHERE s.office_id = o.id) AS territory_sections \
-             FROM offices o WHERE o.id = ?",
+             FROM offices o WHERE o.id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)

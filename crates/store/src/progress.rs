@@ -91,7 +91,7 @@ impl Store {
     ) -> Result<Option<Progress>, StoreError> {
         let Some(office) = sqlx::query(
             "SELECT o.id, o.required_supports, o.dispersion_min_sections_bp, o.dispersion_min_support_bp \
-             FROM aspirants a JOIN offices o ON o.id = a.office_id WHERE a.id = ?",
+             FROM aspirants a JOIN offices o ON o.id = a.office_id WHERE a.id = $1",
         )
         .bind(aspirant_id)
         .fetch_optional(&self.pool)
@@ -118,7 +118,7 @@ impl Store {
         };
 
         let counts: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT outcome, supports FROM aspirant_progress WHERE aspirant_id = ? AND supports > 0 \
+            "SELECT outcome, supports FROM aspirant_progress WHERE aspirant_id = $1 AND supports > 0 \
              ORDER BY supports DESC, outcome",
         )
         .bind(aspirant_id)
@@ -148,8 +148,8 @@ impl Store {
             let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
                 "SELECT os.state, os.section, os.lista_nominal, COALESCE(p.valid, 0) \
                  FROM office_sections os LEFT JOIN aspirant_section_progress p \
-                 ON p.aspirant_id = ? AND p.state = os.state AND p.section = os.section \
-                 WHERE os.office_id = ? ORDER BY os.state, os.section",
+                 ON p.aspirant_id = $1 AND p.state = os.state AND p.section = os.section \
+                 WHERE os.office_id = $2 ORDER BY os.state, os.section",
             )
             .bind(aspirant_id)
             .bind(office_id)

@@ -22,7 +22,10 @@ use apoyo_domain::{CredentialModel, Date, Sex};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sqlx::pool::PoolConnection;
-use sqlx::{AssertSqlSafe, Row, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::dialect::{self, LockScope};
+use crate::{Backend, Tx};
 
 use crate::roll_table::records_table;
 use crate::verification::{RollCheck, captured_key, db};
@@ -250,13 +253,17 @@ struct RollRowJson {
 
 /// The rows of a snapshot table whose `line` is in the bound JSON array, as one JSON
 /// array of rows.
-fn select_rows_json(snapshot_id: i64) -> String {
+fn select_rows_json(backend: Backend, snapshot_id: i64) -> String {
     format!(
-        "SELECT json_group_array(json_array(line, clave_elector, curp, given_names, paternal_surname, \
-         maternal_surname, sex, birth_date, state, municipality, section, model, cic, ocr, citizen_id, \
-         issue_number, expiry_year, status, removal_cause)) FROM {} \
-         WHERE line IN (SELECT value FROM json_each(?))",
-        records_table(snapshot_id)
+        "SELECT {} FROM {} WHERE line IN ({})",
+        dialect::json_rows_aggregate(
+            backend,
+            "line, clave_elector, curp, given_names, paternal_surname, \
+             maternal_surname, sex, birth_date, state, municipality, section, model, cic, ocr, citizen_id, \
+             issue_number, expiry_year, status, removal_cause"
+        ),
+        records_table(snapshot_id),
+        dialect::json_list(backend, "$1", "BIGINT")
     )
 }
 
@@ -322,7 +329,7 @@ fn from_json<T: DeserializeOwned>(text: Option<String>) -> Result<Vec<T>, StoreE
 /// read-only, so the two need not share a snapshot), and decodes each answer (one
 /// text column) with `decode`. Answers come back in `binds` order.
 async fn run_on_two<T>(
-    conns: &mut [PoolConnection<Sqlite>; 2],
+    conns: &mut [PoolConnection<sqlx::Any>; 2],
     sql: &str,
     binds: Vec<String>,
     decode: impl Fn(Option<String>) -> Result<Vec<T>, StoreError>,
@@ -343,7 +350,7 @@ async fn run_on_two<T>(
 }
 
 async fn run_lane<T>(
-    conn: &mut PoolConnection<Sqlite>,
+    conn: &mut PoolConnection<sqlx::Any>,
     sql: &str,
     lane: Vec<(usize, String)>,
     decode: &impl Fn(Option<String>) -> Result<Vec<T>, StoreError>,
@@ -364,7 +371,8 @@ async fn run_lane<T>(
 /// sorted order on the indexes, which give the rows' `line`s alone (covering); the rows
 /// are then read in `line` order, so the table is read front to back, never at random.
 async fn fetch_lookups(
-    conns: &mut [PoolConnection<Sqlite>; 2],
+    backend: Backend,
+    conns: &mut [PoolConnection<sqlx::Any>; 2],
     snapshot_id: i64,
     lookups: impl IntoIterator<Item = Lookup>,
     rows: &mut RollRows,
@@ -387,7 +395,9 @@ async fn fetch_lookups(
         values.sort_unstable();
         values.dedup();
         let sql = format!(
-            "SELECT json_group_array(line) FROM {table} WHERE {column} IN (SELECT value FROM json_each(?))"
+            "SELECT {} FROM {table} WHERE {column} IN ({})",
+            dialect::json_aggregate(backend, "line"),
+            dialect::json_list(backend, "$1", "TEXT")
         );
         let binds = values
             .chunks(LOOKUP_CHUNK)
@@ -408,12 +418,17 @@ async fn fetch_lookups(
         .chunks(LOOKUP_CHUNK)
         .map(json_array)
         .collect::<Result<Vec<_>, _>>()?;
-    let found = run_on_two(conns, &select_rows_json(snapshot_id), binds, |text| {
-        from_json::<RollRowJson>(text)?
-            .into_iter()
-            .map(|row| row.into_record(snapshot_id))
-            .collect()
-    })
+    let found = run_on_two(
+        conns,
+        &select_rows_json(backend, snapshot_id),
+        binds,
+        |text| {
+            from_json::<RollRowJson>(text)?
+                .into_iter()
+                .map(|row| row.into_record(snapshot_id))
+                .collect()
+        },
+    )
     .await?;
     for (line, record) in found {
         rows.insert(line, record, lines);
@@ -468,7 +483,8 @@ const SUPPORTS_PAGE: usize = 100_000;
 /// triggers fire per row whose outcome or sección changed, inside SQLite), one
 /// INSERT … SELECT adds their history entries.
 async fn write_changes(
-    tx: &mut Transaction<'_, Sqlite>,
+    backend: Backend,
+    tx: &mut Tx<'_>,
     changes: &[Change],
     snapshot_id: i64,
     now: &str,
@@ -478,10 +494,10 @@ async fn write_changes(
         Option<&'a str>,
         Option<i64>,
         String,
-        bool,
+        i64,
         &'a str,
         Option<i64>,
-        bool,
+        i64,
         Option<&'a str>,
     );
     for chunk in changes.chunks(LOOKUP_CHUNK) {
@@ -493,37 +509,43 @@ async fn write_changes(
                     c.check.citizen_clave.as_deref(),
                     c.check.citizen_section,
                     c.check.preliminary.code(),
-                    c.check_changed,
+                    i64::from(c.check_changed),
                     c.outcome.as_str(),
                     c.duplicate_of,
-                    c.outcome_changed,
+                    i64::from(c.outcome_changed),
                     c.key.as_deref(),
                 )
             })
             .collect();
         let rows = json_array(&rows)?;
-        sqlx::query(
+        // `->>` gives SQL values on SQLite and text on PostgreSQL: the casts make both
+        // the same; flags travel as 0/1.
+        sqlx::query(AssertSqlSafe(format!(
             "UPDATE supports SET citizen_clave = c.citizen_clave, citizen_section = c.citizen_section, \
              preliminary_outcome = c.preliminary, \
-             outcome_snapshot_id = CASE WHEN c.check_changed THEN ? ELSE supports.outcome_snapshot_id END, \
-             verified_at = CASE WHEN c.check_changed THEN ? ELSE supports.verified_at END, \
+             outcome_snapshot_id = CASE WHEN c.check_changed = 1 THEN $1 ELSE supports.outcome_snapshot_id END, \
+             verified_at = CASE WHEN c.check_changed = 1 THEN $2 ELSE supports.verified_at END, \
              outcome = c.outcome, duplicate_of = c.duplicate_of, \
              roll_key = COALESCE(c.roll_key, supports.roll_key) \
-             FROM (SELECT value ->> 0 AS id, value ->> 1 AS citizen_clave, value ->> 2 AS citizen_section, \
-                   value ->> 3 AS preliminary, value ->> 4 AS check_changed, value ->> 5 AS outcome, \
-                   value ->> 6 AS duplicate_of, value ->> 8 AS roll_key FROM json_each(?)) AS c \
+             FROM (SELECT CAST(value ->> 0 AS BIGINT) AS id, value ->> 1 AS citizen_clave, \
+                   CAST(value ->> 2 AS BIGINT) AS citizen_section, \
+                   value ->> 3 AS preliminary, CAST(value ->> 4 AS BIGINT) AS check_changed, value ->> 5 AS outcome, \
+                   CAST(value ->> 6 AS BIGINT) AS duplicate_of, value ->> 8 AS roll_key FROM {}) AS c \
              WHERE supports.id = c.id",
-        )
+            dialect::json_elements(backend, "$3")
+        )))
         .bind(snapshot_id)
         .bind(now)
         .bind(&rows)
         .execute(&mut **tx)
         .await
         .map_err(db)?;
-        sqlx::query(
+        sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO support_outcomes (support_id, outcome, duplicate_of, snapshot_id, decided_at) \
-             SELECT value ->> 0, value ->> 5, value ->> 6, ?, ? FROM json_each(?) WHERE value ->> 7",
-        )
+             SELECT CAST(value ->> 0 AS BIGINT), value ->> 5, CAST(value ->> 6 AS BIGINT), $1, $2 FROM {} \
+             WHERE CAST(value ->> 7 AS BIGINT) = 1",
+            dialect::json_elements(backend, "$3")
+        )))
         .bind(snapshot_id)
         .bind(now)
         .bind(&rows)
@@ -686,11 +708,12 @@ impl Store {
     pub async fn claim_reverification_run(&self) -> Result<Option<ReverificationRun>, StoreError> {
         let mut tx = self.begin().await?;
         let now = clock::now();
-        let run: Option<(i64, i64, i64, i64)> = sqlx::query_as(
-            "UPDATE reverification_runs SET status = 'running', attempts = attempts + 1, started_at = ? \
-             WHERE id = (SELECT id FROM reverification_runs WHERE status = 'pending' ORDER BY id LIMIT 1) \
+        let run: Option<(i64, i64, i64, i64)> = sqlx::query_as(AssertSqlSafe(format!(
+            "UPDATE reverification_runs SET status = 'running', attempts = attempts + 1, started_at = $1 \
+             WHERE id = (SELECT id FROM reverification_runs WHERE status = 'pending' ORDER BY id LIMIT 1{}) \
              RETURNING id, process_id, snapshot_id, attempts",
-        )
+            self.skip_locked()
+        )))
         .bind(&now)
         .fetch_optional(&mut *tx)
         .await
@@ -699,14 +722,21 @@ impl Store {
         Ok(run.map(run_from_row))
     }
 
-    /// Puts runs left `running` by a stopped process back to `pending` (start-up).
+    /// Puts runs left `running` by a stopped process back to `pending`: every one at
+    /// start-up on SQLite (one process owns the file); on PostgreSQL only those whose
+    /// process lock is free, i.e. whose instance is gone (a live run holds it, see
+    /// [`run_reverification`](Self::run_reverification)) — called from time to time.
     pub async fn reset_stale_reverification_runs(&self) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE reverification_runs SET status = 'pending' WHERE status = 'running'",
-        )
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
+        let sql = match self.backend() {
+            Backend::Sqlite => {
+                "UPDATE reverification_runs SET status = 'pending' WHERE status = 'running'"
+            }
+            Backend::Postgres => {
+                "UPDATE reverification_runs SET status = 'pending' WHERE status = 'running' \
+                 AND pg_try_advisory_xact_lock(2, CAST(process_id % 2147483647 AS INTEGER))"
+            }
+        };
+        let done = sqlx::query(sql).execute(&self.pool).await.map_err(db)?;
         Ok(done.rows_affected())
     }
 
@@ -717,7 +747,7 @@ impl Store {
         error: &str,
         retry: bool,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE reverification_runs SET status = ?, last_error = ?, finished_at = ? WHERE id = ?")
+        sqlx::query("UPDATE reverification_runs SET status = $1, last_error = $2, finished_at = $3 WHERE id = $4")
             .bind(if retry { "pending" } else { "failed" })
             .bind(error)
             .bind(clock::now())
@@ -735,7 +765,7 @@ impl Store {
     ) -> Result<Vec<ReverificationStatus>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, process_id, snapshot_id, status, requested_at, finished_at, supports, changed, last_error \
-             FROM reverification_runs WHERE process_id = ? ORDER BY id DESC",
+             FROM reverification_runs WHERE process_id = $1 ORDER BY id DESC",
         )
         .bind(process_id)
         .fetch_all(&self.pool)
@@ -767,10 +797,43 @@ impl Store {
     /// with `check_credential` once); roll rows are fetched by sorted keys a chunk per
     /// statement; the roll check runs on every core; only supports whose check or
     /// outcome changed are written, by one UPDATE … FROM a temporary table.
+    ///
+    /// On PostgreSQL the run holds its process's lock exclusively from start to end, on
+    /// a connection of its own: single verifications of the process (shared holders)
+    /// wait, and other instances see that the run is alive.
     pub async fn run_reverification(
         &self,
         run: ReverificationRun,
     ) -> Result<ReverificationReport, StoreError> {
+        if self.backend() == Backend::Sqlite {
+            return self.run_reverification_unlocked(run).await;
+        }
+        let mut lock = self.pool.acquire().await.map_err(db)?;
+        let key = i32::try_from(run.process_id.rem_euclid(i64::from(i32::MAX))).unwrap_or_default();
+        sqlx::query("SELECT CAST(1 AS BIGINT) FROM (SELECT pg_advisory_lock($1, $2)) AS l")
+            .bind(LockScope::Process as i32)
+            .bind(key)
+            .execute(&mut *lock)
+            .await
+            .map_err(db)?;
+        let report = self.run_reverification_unlocked(run).await;
+        let unlocked = sqlx::query_scalar::<_, bool>("SELECT pg_advisory_unlock($1, $2)")
+            .bind(LockScope::Process as i32)
+            .bind(key)
+            .fetch_one(&mut *lock)
+            .await;
+        if !matches!(unlocked, Ok(true)) {
+            // Closing the connection releases every lock it holds.
+            let _ = lock.close().await;
+        }
+        report
+    }
+
+    async fn run_reverification_unlocked(
+        &self,
+        run: ReverificationRun,
+    ) -> Result<ReverificationReport, StoreError> {
+        let backend = self.backend();
         let ReverificationRun {
             id: run_id,
             process_id,
@@ -778,7 +841,7 @@ impl Store {
             ..
         } = run;
         let current: Option<i64> =
-            sqlx::query_scalar("SELECT roll_snapshot_id FROM processes WHERE id = ?")
+            sqlx::query_scalar("SELECT roll_snapshot_id FROM processes WHERE id = $1")
                 .bind(process_id)
                 .fetch_optional(&self.pool)
                 .await
@@ -797,13 +860,19 @@ impl Store {
         let raw = {
             // A page of supports per statement, as one JSON array (see LOOKUP_CHUNK).
             let sql = format!(
-                "SELECT json_group_array(json_array(id, office_id, aspirant_id, sequence, paper, roll_key, \
-                 CASE WHEN roll_key LIKE '{KEY_VERSION}|%' THEN NULL ELSE credential_json END, \
-                 CASE WHEN roll_key LIKE '{KEY_VERSION}|%' THEN NULL ELSE received_at END, \
-                 citizen_clave, citizen_section, preliminary_outcome, outcome, duplicate_of, outcome_snapshot_id)) \
+                "SELECT {} \
                  FROM (SELECT id, office_id, aspirant_id, sequence, paper, roll_key, credential_json, received_at, \
                  citizen_clave, citizen_section, preliminary_outcome, outcome, duplicate_of, outcome_snapshot_id \
-                 FROM supports WHERE process_id = ? AND id > ? ORDER BY id LIMIT {SUPPORTS_PAGE})"
+                 FROM supports WHERE process_id = $1 AND id > $2 ORDER BY id LIMIT {SUPPORTS_PAGE}) AS page",
+                dialect::json_rows_aggregate(
+                    backend,
+                    &format!(
+                        "id, office_id, aspirant_id, sequence, paper, roll_key, \
+                         CASE WHEN roll_key LIKE '{KEY_VERSION}|%' THEN NULL ELSE credential_json END, \
+                         CASE WHEN roll_key LIKE '{KEY_VERSION}|%' THEN NULL ELSE received_at END, \
+                         citizen_clave, citizen_section, preliminary_outcome, outcome, duplicate_of, outcome_snapshot_id"
+                    )
+                )
             );
             let mut raw = Vec::new();
             let mut after = i64::MIN;
@@ -857,6 +926,7 @@ impl Store {
         let mut lines = HashMap::new();
         let mut conns = [conn, self.pool.acquire().await.map_err(db)?];
         fetch_lookups(
+            backend,
             &mut conns,
             snapshot_id,
             members
@@ -880,6 +950,7 @@ impl Store {
                 .collect()
         };
         fetch_lookups(
+            backend,
             &mut conns,
             snapshot_id,
             keys_of(&unsettled)
@@ -898,13 +969,21 @@ impl Store {
             let found: Vec<RollRecord> = rows.iter().map(|i| roll.records[*i].clone()).collect();
             second.extend(citizen_lookups(key, &found));
         }
-        fetch_lookups(&mut conns, snapshot_id, second, &mut roll, &mut lines).await?;
+        fetch_lookups(
+            backend,
+            &mut conns,
+            snapshot_id,
+            second,
+            &mut roll,
+            &mut lines,
+        )
+        .await?;
         drop(lines);
 
         // 3. The territory of each office and the municipios where paper is allowed.
         let territory: HashSet<(i64, u8, u16)> = sqlx::query_as::<_, (i64, i64, i64)>(
             "SELECT os.office_id, os.state, os.section FROM office_sections os \
-             JOIN offices o ON o.id = os.office_id WHERE o.process_id = ?",
+             JOIN offices o ON o.id = os.office_id WHERE o.process_id = $1",
         )
         .bind(process_id)
         .fetch_all(&mut *conns[0])
@@ -920,7 +999,7 @@ impl Store {
         })
         .collect();
         let paper_municipalities: HashSet<(u8, u16)> = sqlx::query_as::<_, (i64, i64)>(
-            "SELECT state, municipality FROM process_paper_municipalities WHERE process_id = ?",
+            "SELECT state, municipality FROM process_paper_municipalities WHERE process_id = $1",
         )
         .bind(process_id)
         .fetch_all(&mut *conns[0])
@@ -989,7 +1068,7 @@ impl Store {
         // 6. One transaction writes every change.
         let mut tx = self.begin().await?;
         let still: Option<i64> =
-            sqlx::query_scalar("SELECT roll_snapshot_id FROM processes WHERE id = ?")
+            sqlx::query_scalar("SELECT roll_snapshot_id FROM processes WHERE id = $1")
                 .bind(process_id)
                 .fetch_optional(&mut *tx)
                 .await
@@ -1003,11 +1082,11 @@ impl Store {
             });
         }
         let now = clock::now();
-        write_changes(&mut tx, &changes, snapshot_id, &now).await?;
+        write_changes(backend, &mut tx, &changes, snapshot_id, &now).await?;
         let supports = u64::try_from(members.len()).unwrap_or(u64::MAX);
         sqlx::query(
-            "UPDATE reverification_runs SET status = 'done', finished_at = ?, supports = ?, changed = ?, \
-             last_error = NULL WHERE id = ?",
+            "UPDATE reverification_runs SET status = 'done', finished_at = $1, supports = $2, changed = $3, \
+             last_error = NULL WHERE id = $4",
         )
         .bind(&now)
         .bind(i64::try_from(supports).unwrap_or(i64::MAX))
@@ -1032,7 +1111,7 @@ impl Store {
         changed: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE reverification_runs SET status = ?, finished_at = ?, supports = ?, changed = ? WHERE id = ?",
+            "UPDATE reverification_runs SET status = $1, finished_at = $2, supports = $3, changed = $4 WHERE id = $5",
         )
         .bind(status)
         .bind(clock::now())

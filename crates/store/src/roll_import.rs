@@ -12,12 +12,29 @@ use apoyo_domain::Date;
 use apoyo_domain::roll::{COLUMNS, RollRecord, RollStatus, parse_row};
 use sha2::{Digest, Sha256};
 use sqlx::error::ErrorKind;
-use sqlx::{AssertSqlSafe, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, Postgres, Sqlite, Transaction};
 use tokio::sync::mpsc;
 
-use crate::Store;
 use crate::error::{ImportError, RowError};
 use crate::roll_table::{create_table_sql, index_sql, records_table};
+use crate::{Native, Store};
+
+/// The import's transaction, on the store's typed pool: SQLite inserts rows with
+/// multi-row `INSERT`s, PostgreSQL streams them with `COPY`; the rest is shared SQL.
+enum ImportTx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs `$body` with `$t` bound to the typed transaction, whichever it is.
+macro_rules! on_tx {
+    ($tx:expr, $t:ident => $body:expr) => {
+        match $tx {
+            ImportTx::Sqlite($t) => $body,
+            ImportTx::Postgres($t) => $body,
+        }
+    };
+}
 
 /// The import stops reading after this many problems and lists them.
 pub const MAX_REPORTED_ROW_ERRORS: usize = 100;
@@ -319,6 +336,82 @@ async fn insert_rows(
     query.execute(&mut **tx).await.map(|_| ())
 }
 
+/// One CSV field for `COPY … (FORMAT csv)`: empty unquoted is NULL, everything else quoted.
+fn push_csv_field(out: &mut String, value: Option<&str>) {
+    if let Some(value) = value {
+        out.push('"');
+        for c in value.chars() {
+            if c == '"' {
+                out.push('"');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    }
+}
+
+/// Streams rows into the snapshot table with `COPY` (PostgreSQL's bulk path).
+async fn copy_rows(
+    tx: &mut Transaction<'static, Postgres>,
+    snapshot_id: i64,
+    rows: &[(u64, RollRecord)],
+) -> Result<(), sqlx::Error> {
+    let mut data = String::with_capacity(rows.len() * 160);
+    for (line, r) in rows {
+        let numbers = [
+            i64::from(r.state),
+            i64::from(r.municipality),
+            i64::from(r.section),
+        ];
+        data.push_str(&line.to_string());
+        for value in [
+            Some(r.clave_elector.as_str()),
+            r.curp.as_deref(),
+            Some(r.given_names.as_str()),
+            Some(r.paternal_surname.as_str()),
+            Some(r.maternal_surname.as_str()),
+            Some(match r.sex {
+                apoyo_domain::Sex::H => "H",
+                apoyo_domain::Sex::M => "M",
+            }),
+            Some(&r.birth_date.to_string()),
+        ] {
+            data.push(',');
+            push_csv_field(&mut data, value);
+        }
+        for number in numbers {
+            data.push(',');
+            data.push_str(&number.to_string());
+        }
+        for value in [
+            Some(r.model.to_string().as_str()),
+            r.cic.as_deref(),
+            r.ocr.as_deref(),
+            r.citizen_id.as_deref(),
+        ] {
+            data.push(',');
+            push_csv_field(&mut data, value);
+        }
+        data.push_str(&format!(",{},{},", r.issue_number, r.expiry_year));
+        push_csv_field(&mut data, Some(r.status.code()));
+        data.push(',');
+        push_csv_field(&mut data, r.removal_cause.map(|c| c.code()));
+        data.push('\n');
+    }
+    let mut copy = tx
+        .copy_in_raw(&format!(
+            "COPY {} FROM STDIN WITH (FORMAT csv)",
+            records_table(snapshot_id)
+        ))
+        .await?;
+    if let Err(e) = copy.send(data.into_bytes()).await {
+        // Ends the COPY so the connection stays usable for the rollback.
+        let _ = copy.abort("the import failed").await;
+        return Err(e);
+    }
+    copy.finish().await.map(|_| ())
+}
+
 fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.kind() == ErrorKind::UniqueViolation)
 }
@@ -327,7 +420,7 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
 /// best: the same credential (CIC), then the same clave and emisión, then a second
 /// current credential of the citizen. Runs only when a rule is broken.
 async fn find_duplicates(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut ImportTx,
     snapshot_id: i64,
 ) -> Result<Vec<RowError>, sqlx::Error> {
     let table = records_table(snapshot_id);
@@ -335,14 +428,15 @@ async fn find_duplicates(
     let mut errors: Vec<RowError> = Vec::new();
     let mut reported = std::collections::HashSet::new();
 
-    let rows: Vec<(i64, String, i64)> = sqlx::query_as(AssertSqlSafe(format!(
+    let sql = format!(
         "SELECT r.line, r.cic, f.first FROM {table} r JOIN \
          (SELECT cic, MIN(line) AS first FROM {table} WHERE cic IS NOT NULL GROUP BY cic HAVING COUNT(*) > 1) f \
-         ON f.cic = r.cic WHERE r.line <> f.first ORDER BY r.line LIMIT ?"
-    )))
-    .bind(limit)
-    .fetch_all(&mut **tx)
-    .await?;
+         ON f.cic = r.cic WHERE r.line <> f.first ORDER BY r.line LIMIT $1"
+    );
+    let rows: Vec<(i64, String, i64)> = on_tx!(tx, t => sqlx::query_as(AssertSqlSafe(sql))
+        .bind(limit)
+        .fetch_all(&mut **t)
+        .await)?;
     for (line, cic, first) in rows {
         reported.insert(line);
         errors.push(RowError {
@@ -352,16 +446,17 @@ async fn find_duplicates(
         });
     }
 
-    let rows: Vec<(i64, String, i64, i64)> = sqlx::query_as(AssertSqlSafe(format!(
+    let sql = format!(
         "SELECT r.line, r.clave_elector, r.issue_number, f.first FROM {table} r JOIN \
          (SELECT clave_elector, issue_number, MIN(line) AS first FROM {table} \
           GROUP BY clave_elector, issue_number HAVING COUNT(*) > 1) f \
          ON f.clave_elector = r.clave_elector AND f.issue_number = r.issue_number \
-         WHERE r.line <> f.first ORDER BY r.line LIMIT ?"
-    )))
-    .bind(limit)
-    .fetch_all(&mut **tx)
-    .await?;
+         WHERE r.line <> f.first ORDER BY r.line LIMIT $1"
+    );
+    let rows: Vec<(i64, String, i64, i64)> = on_tx!(tx, t => sqlx::query_as(AssertSqlSafe(sql))
+        .bind(limit)
+        .fetch_all(&mut **t)
+        .await)?;
     for (line, clave, issue, first) in rows {
         if reported.insert(line) {
             errors.push(RowError {
@@ -372,16 +467,17 @@ async fn find_duplicates(
         }
     }
 
-    let rows: Vec<(i64, String, i64)> = sqlx::query_as(AssertSqlSafe(format!(
+    let sql = format!(
         "SELECT r.line, r.clave_elector, f.first FROM {table} r JOIN \
          (SELECT clave_elector, MIN(line) AS first FROM {table} WHERE status <> 'reemplazada' \
           GROUP BY clave_elector HAVING COUNT(*) > 1) f \
          ON f.clave_elector = r.clave_elector \
-         WHERE r.status <> 'reemplazada' AND r.line <> f.first ORDER BY r.line LIMIT ?"
-    )))
-    .bind(limit)
-    .fetch_all(&mut **tx)
-    .await?;
+         WHERE r.status <> 'reemplazada' AND r.line <> f.first ORDER BY r.line LIMIT $1"
+    );
+    let rows: Vec<(i64, String, i64)> = on_tx!(tx, t => sqlx::query_as(AssertSqlSafe(sql))
+        .bind(limit)
+        .fetch_all(&mut **t)
+        .await)?;
     for (line, clave, first) in rows {
         if reported.insert(line) {
             errors.push(RowError {
@@ -398,12 +494,9 @@ async fn find_duplicates(
 
 /// Builds the snapshot's indexes by sorting, once all rows are in. `false` when a
 /// uniqueness rule is broken (the caller then explains which rows break it).
-async fn build_indexes(
-    tx: &mut Transaction<'static, Sqlite>,
-    snapshot_id: i64,
-) -> Result<bool, sqlx::Error> {
+async fn build_indexes(tx: &mut ImportTx, snapshot_id: i64) -> Result<bool, sqlx::Error> {
     for (_, sql) in index_sql(snapshot_id) {
-        match sqlx::query(AssertSqlSafe(sql)).execute(&mut **tx).await {
+        match on_tx!(tx, t => sqlx::query(AssertSqlSafe(sql)).execute(&mut **t).await.map(|_| ())) {
             Ok(_) => {}
             Err(e) if is_unique_violation(&e) => return Ok(false),
             Err(e) => return Err(e),
@@ -418,19 +511,20 @@ type SupersededProblem = (i64, String, i64, Option<i64>, Option<i64>);
 /// Rules across rows that need the whole file: every superseded credential has a
 /// current one with a higher emisión.
 async fn check_superseded(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut ImportTx,
     snapshot_id: i64,
 ) -> Result<Vec<RowError>, sqlx::Error> {
     let table = records_table(snapshot_id);
-    let rows: Vec<SupersededProblem> = sqlx::query_as(AssertSqlSafe(format!(
+    let sql = format!(
         "SELECT r.line, r.clave_elector, r.issue_number, c.line, c.issue_number \
          FROM {table} r LEFT JOIN {table} c ON c.clave_elector = r.clave_elector AND c.status <> 'reemplazada' \
          WHERE r.status = 'reemplazada' AND (c.line IS NULL OR r.issue_number >= c.issue_number) \
-         ORDER BY r.line LIMIT ?"
-    )))
-    .bind((MAX_REPORTED_ROW_ERRORS + 1) as i64)
-    .fetch_all(&mut **tx)
-    .await?;
+         ORDER BY r.line LIMIT $1"
+    );
+    let rows: Vec<SupersededProblem> = on_tx!(tx, t => sqlx::query_as(AssertSqlSafe(sql))
+        .bind((MAX_REPORTED_ROW_ERRORS + 1) as i64)
+        .fetch_all(&mut **t)
+        .await)?;
     Ok(rows
         .into_iter()
         .map(|(line, clave, issue, current_line, current_issue)| RowError {
@@ -456,27 +550,38 @@ impl Store {
         mut progress: impl FnMut(u64) + Send,
     ) -> Result<ImportReport, ImportError> {
         let started = Instant::now();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM roll_snapshots WHERE name = ?")
-            .bind(&options.name)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let mut tx = match &self.native {
+            Native::Sqlite(pool) => ImportTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Native::Postgres(pool) => ImportTx::Postgres(pool.begin().await?),
+        };
+        let name = options.name.clone();
+        let taken: Option<i64> = on_tx!(&mut tx, t => sqlx::query_scalar("SELECT id FROM roll_snapshots WHERE name = $1")
+            .bind(&name)
+            .fetch_optional(&mut **t)
+            .await)?;
         if taken.is_some() {
             return Err(ImportError::NameTaken(options.name));
         }
-        let snapshot_id: i64 = sqlx::query_scalar(
+        let cut_date = options.cut_date.to_string();
+        let now = crate::clock::now();
+        let inserted: Result<i64, sqlx::Error> = on_tx!(&mut tx, t => sqlx::query_scalar(
             "INSERT INTO roll_snapshots (name, cut_date, source_sha256, source_bytes, row_count, imported_at, active) \
-             VALUES (?, ?, '', 0, 0, ?, 0) RETURNING id",
+             VALUES ($1, $2, '', 0, 0, $3, 0) RETURNING id",
         )
-        .bind(&options.name)
-        .bind(options.cut_date.to_string())
-        .bind(crate::clock::now())
-        .fetch_one(&mut *tx)
-        .await?;
+        .bind(&name)
+        .bind(&cut_date)
+        .bind(&now)
+        .fetch_one(&mut **t)
+        .await);
+        let snapshot_id = match inserted {
+            Ok(id) => id,
+            // Another instance took the name since the check above.
+            Err(e) if is_unique_violation(&e) => return Err(ImportError::NameTaken(options.name)),
+            Err(e) => return Err(e.into()),
+        };
 
-        sqlx::query(AssertSqlSafe(create_table_sql(snapshot_id)))
-            .execute(&mut *tx)
-            .await?;
+        let create = create_table_sql(snapshot_id, self.backend());
+        on_tx!(&mut tx, t => sqlx::query(AssertSqlSafe(create)).execute(&mut **t).await.map(|_| ()))?;
 
         let (sender, mut receiver) = mpsc::channel::<Parsed>(4);
         let parser = tokio::task::spawn_blocking(move || parse_file(source, &sender));
@@ -487,12 +592,17 @@ impl Store {
         while let Some(batch) = receiver.recv().await {
             errors.extend(batch.errors);
             for chunk in batch.rows.chunks(ROWS_PER_STATEMENT) {
-                let sql = if chunk.len() == ROWS_PER_STATEMENT {
-                    full_chunk_sql.clone()
-                } else {
-                    insert_sql(snapshot_id, chunk.len())
-                };
-                insert_rows(&mut tx, sql, chunk).await?;
+                match &mut tx {
+                    ImportTx::Sqlite(t) => {
+                        let sql = if chunk.len() == ROWS_PER_STATEMENT {
+                            full_chunk_sql.clone()
+                        } else {
+                            insert_sql(snapshot_id, chunk.len())
+                        };
+                        insert_rows(t, sql, chunk).await?;
+                    }
+                    ImportTx::Postgres(t) => copy_rows(t, snapshot_id, chunk).await?,
+                }
                 inserted += chunk.len() as u64;
             }
             progress(inserted);
@@ -507,6 +617,10 @@ impl Store {
             )))
         })??;
 
+        if self.backend() == crate::Backend::Postgres {
+            // Fresh statistics for the lookups verification is about to make.
+            on_tx!(&mut tx, t => sqlx::query(AssertSqlSafe(format!("ANALYZE {}", records_table(snapshot_id)))).execute(&mut **t).await.map(|_| ()))?;
+        }
         if !errors.is_empty() || !build_indexes(&mut tx, snapshot_id).await? {
             errors.extend(find_duplicates(&mut tx, snapshot_id).await?);
         }
@@ -517,11 +631,11 @@ impl Store {
             errors.sort_by_key(|e| e.line);
             let truncated = errors.len() > MAX_REPORTED_ROW_ERRORS;
             errors.truncate(MAX_REPORTED_ROW_ERRORS);
-            tx.rollback().await?;
+            on_tx!(tx, t => t.rollback().await)?;
             return Err(ImportError::Rows { errors, truncated });
         }
         if summary.rows == 0 {
-            tx.rollback().await?;
+            on_tx!(tx, t => t.rollback().await)?;
             return Err(ImportError::Empty);
         }
 
@@ -531,38 +645,48 @@ impl Store {
             let mut sql = String::from(
                 "INSERT INTO roll_section_counts (snapshot_id, state, section, municipality, lista_nominal, padron, baja, reemplazada) VALUES ",
             );
-            sql.push_str(&vec!["(?,?,?,?,?,?,?,?)"; chunk.len()].join(","));
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for ((state, section), tally) in chunk {
-                query = query
-                    .bind(snapshot_id)
-                    .bind(i64::from(*state))
-                    .bind(i64::from(*section))
-                    .bind(i64::from(tally.municipality));
-                for count in tally.counts {
-                    query = query.bind(count);
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let p = (1..=8)
+                        .map(|k| format!("${}", i * 8 + k))
+                        .collect::<Vec<_>>();
+                    format!("({})", p.join(","))
+                })
+                .collect();
+            sql.push_str(&rows.join(","));
+            on_tx!(&mut tx, t => {
+                let mut query = sqlx::query(AssertSqlSafe(sql));
+                for ((state, section), tally) in chunk {
+                    query = query
+                        .bind(snapshot_id)
+                        .bind(i64::from(*state))
+                        .bind(i64::from(*section))
+                        .bind(i64::from(tally.municipality));
+                    for count in tally.counts {
+                        query = query.bind(count);
+                    }
                 }
-            }
-            query.execute(&mut *tx).await?;
+                query.execute(&mut **t).await.map(|_| ())
+            })?;
         }
 
-        sqlx::query("UPDATE roll_snapshots SET source_sha256 = ?, source_bytes = ?, row_count = ? WHERE id = ?")
+        on_tx!(&mut tx, t => sqlx::query("UPDATE roll_snapshots SET source_sha256 = $1, source_bytes = $2, row_count = $3 WHERE id = $4")
             .bind(&summary.sha256)
             .bind(summary.bytes as i64)
             .bind(summary.rows as i64)
             .bind(snapshot_id)
-            .execute(&mut *tx)
-            .await?;
+            .execute(&mut **t)
+            .await.map(|_| ()))?;
         if options.activate {
-            sqlx::query("UPDATE roll_snapshots SET active = 0 WHERE active = 1")
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE roll_snapshots SET active = 1 WHERE id = ?")
+            on_tx!(&mut tx, t => sqlx::query("UPDATE roll_snapshots SET active = 0 WHERE active = 1")
+                .execute(&mut **t)
+                .await.map(|_| ()))?;
+            on_tx!(&mut tx, t => sqlx::query("UPDATE roll_snapshots SET active = 1 WHERE id = $1")
                 .bind(snapshot_id)
-                .execute(&mut *tx)
-                .await?;
+                .execute(&mut **t)
+                .await.map(|_| ()))?;
         }
-        tx.commit().await?;
+        on_tx!(tx, t => t.commit().await)?;
         Ok(ImportReport {
             snapshot_id,
             name: options.name,

@@ -52,7 +52,7 @@ pub struct SnapshotDetail {
 const SUMMARY_COLUMNS: &str =
     "id, name, cut_date, row_count, source_bytes, source_sha256, imported_at, active";
 
-fn summary(row: &sqlx::sqlite::SqliteRow) -> Result<SnapshotSummary, sqlx::Error> {
+fn summary(row: &sqlx::any::AnyRow) -> Result<SnapshotSummary, sqlx::Error> {
     Ok(SnapshotSummary {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -97,7 +97,7 @@ impl Store {
     /// A snapshot with its counts by situación and by municipio.
     pub async fn roll_snapshot_detail(&self, name: &str) -> Result<SnapshotDetail, StoreError> {
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {SUMMARY_COLUMNS} FROM roll_snapshots WHERE name = ?"
+            "SELECT {SUMMARY_COLUMNS} FROM roll_snapshots WHERE name = $1"
         )))
         .bind(name)
         .fetch_optional(&self.pool)
@@ -106,9 +106,10 @@ impl Store {
         .ok_or_else(|| StoreError::SnapshotNotFound(name.to_owned()))?;
         let summary = summary(&row).map_err(StoreError::Database)?;
         let rows = sqlx::query(
-            "SELECT state, municipality, COUNT(*) AS sections, SUM(lista_nominal) AS lista_nominal, \
-             SUM(padron) AS padron, SUM(baja) AS baja, SUM(reemplazada) AS reemplazada \
-             FROM roll_section_counts WHERE snapshot_id = ? GROUP BY state, municipality ORDER BY state, municipality",
+            "SELECT state, municipality, COUNT(*) AS sections, CAST(SUM(lista_nominal) AS BIGINT) AS lista_nominal, \
+             CAST(SUM(padron) AS BIGINT) AS padron, CAST(SUM(baja) AS BIGINT) AS baja, \
+             CAST(SUM(reemplazada) AS BIGINT) AS reemplazada \
+             FROM roll_section_counts WHERE snapshot_id = $1 GROUP BY state, municipality ORDER BY state, municipality",
         )
         .bind(summary.id)
         .fetch_all(&self.pool)

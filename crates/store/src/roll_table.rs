@@ -6,8 +6,9 @@ pub(crate) fn records_table(snapshot_id: i64) -> String {
     format!("roll_records_{snapshot_id}")
 }
 
-pub(crate) fn create_table_sql(snapshot_id: i64) -> String {
-    format!(
+/// PostgreSQL gets BIGINT columns: the typed and `Any` readers decode them as `i64`.
+pub(crate) fn create_table_sql(snapshot_id: i64, backend: crate::Backend) -> String {
+    let sql = format!(
         "CREATE TABLE {} (
             line INTEGER PRIMARY KEY,
             clave_elector TEXT NOT NULL,
@@ -30,7 +31,11 @@ pub(crate) fn create_table_sql(snapshot_id: i64) -> String {
             removal_cause TEXT
         )",
         records_table(snapshot_id)
-    )
+    );
+    match backend {
+        crate::Backend::Sqlite => sql,
+        crate::Backend::Postgres => sql.replace("INTEGER", "BIGINT"),
+    }
 }
 
 /// The lookups verification needs, each also a rule of the file (docs/roll-format.md):

@@ -45,7 +45,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT office_id, paper, captured_by_user_id, captured_at, latitude, longitude, credential_json, \
              precheck_json, citizen_clave, citizen_section, preliminary_outcome, outcome_snapshot_id \
-             FROM supports WHERE id = ?",
+             FROM supports WHERE id = $1",
         )
         .bind(support_id)
         .fetch_one(&self.pool)

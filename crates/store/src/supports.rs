@@ -5,7 +5,9 @@
 
 use serde::Serialize;
 use serde_json::{Value, json};
-use sqlx::{Connection, Row, Sqlite, Transaction};
+use sqlx::Row;
+
+use crate::Tx;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::audit::{self, Actor};
@@ -199,12 +201,12 @@ fn content_sha256(new: &NewSupport, image_rows: &[ImageRow]) -> String {
 }
 
 async fn assignment(
-    executor: impl sqlx::SqliteExecutor<'_>,
+    executor: impl sqlx::AnyExecutor<'_>,
     user_id: i64,
 ) -> Result<Option<CollectorAssignment>, StoreError> {
     let row: Option<(i64, i64, i64, i64, i64)> = sqlx::query_as(
         "SELECT c.id, c.process_id, c.aspirant_id, a.office_id, c.active \
-         FROM collectors c JOIN aspirants a ON a.id = c.aspirant_id WHERE c.user_id = ?",
+         FROM collectors c JOIN aspirants a ON a.id = c.aspirant_id WHERE c.user_id = $1",
     )
     .bind(user_id)
     .fetch_optional(executor)
@@ -223,12 +225,12 @@ async fn assignment(
 
 /// (support id, content hash) of a collector's earlier send with this client id.
 async fn existing(
-    executor: impl sqlx::SqliteExecutor<'_>,
+    executor: impl sqlx::AnyExecutor<'_>,
     collector_id: i64,
     client_id: &str,
 ) -> Result<Option<(i64, String)>, StoreError> {
     sqlx::query_as(
-        "SELECT id, content_sha256 FROM supports WHERE collector_id = ? AND client_id = ?",
+        "SELECT id, content_sha256 FROM supports WHERE collector_id = $1 AND client_id = $2",
     )
     .bind(collector_id)
     .bind(client_id)
@@ -351,28 +353,35 @@ impl Store {
         &self,
         batch: &[Prepared],
     ) -> Result<Vec<Result<Committed, StoreError>>, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(StoreError::Database)?;
-        sqlx::query("PRAGMA synchronous = FULL")
-            .execute(&mut *conn)
-            .await
-            .map_err(StoreError::Database)?;
+        let mut conn = self.durable_connection().await?;
         let result = async {
-            let mut tx = conn
-                .begin_with("BEGIN IMMEDIATE")
-                .await
-                .map_err(StoreError::Database)?;
+            let mut tx = self.begin_on(&mut conn).await?;
             let mut results = Vec::with_capacity(batch.len());
             for prepared in batch {
                 sqlx::query("SAVEPOINT support")
                     .execute(&mut *tx)
                     .await
                     .map_err(StoreError::Database)?;
-                let result = commit_one(&mut tx, prepared).await;
+                let mut result = commit_one(&mut tx, prepared).await;
                 if !matches!(result, Ok(Committed::Inserted(_))) {
                     sqlx::query("ROLLBACK TO support")
                         .execute(&mut *tx)
                         .await
                         .map_err(StoreError::Database)?;
+                }
+                if matches!(&result, Err(e) if e.is_unique_violation()) {
+                    // On PostgreSQL the same support sent to another instance at the same
+                    // moment committed first (SQLite's single writer cannot get here): it
+                    // is a resend, answered with the first receipt.
+                    let found = existing(
+                        &mut *tx,
+                        prepared.collector.collector_id,
+                        &prepared.new.client_id,
+                    )
+                    .await?;
+                    if let Some(found) = found {
+                        result = Ok(Committed::Existing(found));
+                    }
                 }
                 sqlx::query("RELEASE support")
                     .execute(&mut *tx)
@@ -384,13 +393,7 @@ impl Store {
             Ok(results)
         }
         .await;
-        let reset = sqlx::query("PRAGMA synchronous = NORMAL")
-            .execute(&mut *conn)
-            .await;
-        if reset.is_err() {
-            // Never hand a connection in an unknown state back to the pool.
-            conn.detach();
-        }
+        self.release_durable(conn).await;
         result
     }
 
@@ -440,7 +443,7 @@ impl Store {
     pub async fn support_receipt(&self, support_id: i64) -> Result<Option<Receipt>, StoreError> {
         let Some(row) = sqlx::query(
             "SELECT id, client_id, process_id, aspirant_id, collector_id, sequence, received_at, \
-             outcome, duplicate_of, verified_at FROM supports WHERE id = ?",
+             outcome, duplicate_of, verified_at FROM supports WHERE id = $1",
         )
         .bind(support_id)
         .fetch_optional(&self.pool)
@@ -461,7 +464,7 @@ impl Store {
             String,
         )> = sqlx::query_as(
             "SELECT kind, content_type, bytes, width, height, sha256, phash, object_key \
-             FROM support_images WHERE support_id = ?",
+             FROM support_images WHERE support_id = $1",
         )
         .bind(support_id)
         .fetch_all(&self.pool)
@@ -511,10 +514,7 @@ impl Store {
 /// One support inside the batch's transaction: a send with the same client id may have
 /// committed since `prepare` (or earlier in this batch), and the collector may have been
 /// deactivated meanwhile.
-async fn commit_one(
-    tx: &mut Transaction<'_, Sqlite>,
-    prepared: &Prepared,
-) -> Result<Committed, StoreError> {
+async fn commit_one(tx: &mut Tx<'_>, prepared: &Prepared) -> Result<Committed, StoreError> {
     let collector = &prepared.collector;
     let new = &prepared.new;
     if let Some(found) = existing(&mut **tx, collector.collector_id, &new.client_id).await? {
@@ -529,7 +529,7 @@ async fn commit_one(
     insert(tx, prepared).await.map(Committed::Inserted)
 }
 
-async fn insert(tx: &mut Transaction<'_, Sqlite>, prepared: &Prepared) -> Result<i64, StoreError> {
+async fn insert(tx: &mut Tx<'_>, prepared: &Prepared) -> Result<i64, StoreError> {
     let Prepared {
         actor,
         collector,
@@ -542,7 +542,7 @@ async fn insert(tx: &mut Transaction<'_, Sqlite>, prepared: &Prepared) -> Result
     let support_id: i64 = sqlx::query_scalar(
         "INSERT INTO supports (process_id, aspirant_id, office_id, collector_id, client_id, sequence, paper, \
          captured_at, received_at, latitude, longitude, credential_json, precheck_json, content_sha256, status) \
-         VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, 'received') RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, $11, $12, $13, 'received') RETURNING id",
     )
     .bind(collector.process_id)
     .bind(collector.aspirant_id)
@@ -582,12 +582,9 @@ async fn insert(tx: &mut Transaction<'_, Sqlite>, prepared: &Prepared) -> Result
 }
 
 /// The next reception sequence of a process, in the write transaction that uses it.
-pub(crate) async fn next_sequence(
-    tx: &mut Transaction<'_, Sqlite>,
-    process_id: i64,
-) -> Result<i64, StoreError> {
+pub(crate) async fn next_sequence(tx: &mut Tx<'_>, process_id: i64) -> Result<i64, StoreError> {
     sqlx::query_scalar(
-        "INSERT INTO process_sequences (process_id, last) VALUES (?, 1) \
+        "INSERT INTO process_sequences (process_id, last) VALUES ($1, 1) \
          ON CONFLICT (process_id) DO UPDATE SET last = last + 1 RETURNING last",
     )
     .bind(process_id)
@@ -598,14 +595,14 @@ pub(crate) async fn next_sequence(
 
 /// A support's image rows (the blob store's key is the SHA-256).
 pub(crate) async fn insert_images(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     support_id: i64,
     images: &[ImageRow],
 ) -> Result<(), StoreError> {
     for image in images {
         sqlx::query(
             "INSERT INTO support_images (support_id, kind, content_type, bytes, width, height, sha256, phash, object_key) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(support_id)
         .bind(image.kind.as_str())
@@ -625,13 +622,13 @@ pub(crate) async fn insert_images(
 
 /// The pending verification job of a support just received.
 pub(crate) async fn enqueue_verification(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     support_id: i64,
     received_at: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO verification_jobs (support_id, status, attempts, enqueued_at, updated_at) \
-         VALUES (?, 'pending', 0, ?, ?)",
+         VALUES ($1, 'pending', 0, $2, $3)",
     )
     .bind(support_id)
     .bind(received_at)
@@ -785,9 +782,9 @@ impl Store {
         let query = sqlx::query(
             "SELECT id, process_id, sequence, received_at, collector_id, paper, outcome, duplicate_of, \
              verified_at, credential_json, citizen_clave FROM supports \
-             WHERE aspirant_id = ? AND sequence > ? \
-             AND (? = 0 OR (? = 1 AND outcome IS NULL) OR (? = 2 AND outcome = ?)) \
-             ORDER BY sequence LIMIT ?",
+             WHERE aspirant_id = $1 AND sequence > $2 \
+             AND ($3 = 0 OR ($4 = 1 AND outcome IS NULL) OR ($5 = 2 AND outcome = $6)) \
+             ORDER BY sequence LIMIT $7",
         )
         .bind(aspirant_id)
         .bind(after_sequence)

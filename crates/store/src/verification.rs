@@ -16,8 +16,11 @@ use apoyo_domain::verification::{
     CapturedKey, Lookup, Resolved, RollMatch, SupportForDuplicates, citizen_lookups, match_record,
     preliminary_outcome, resolve_duplicates,
 };
-use sqlx::{AssertSqlSafe, Row, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, Row};
 
+use crate::Tx;
+
+use crate::dialect::{LockScope, lock_key};
 use crate::roll_table::records_table;
 use crate::{Store, StoreError, clock};
 
@@ -63,7 +66,7 @@ pub(crate) fn select_rows(snapshot_id: i64, filter: &str) -> String {
         "SELECT clave_elector, COALESCE(curp, ''), given_names, paternal_surname, maternal_surname, \
          sex, birth_date, CAST(state AS TEXT), CAST(municipality AS TEXT), CAST(section AS TEXT), \
          model, COALESCE(cic, ''), COALESCE(ocr, ''), COALESCE(citizen_id, ''), \
-         printf('%02d', issue_number), CAST(expiry_year AS TEXT), status, COALESCE(removal_cause, '') \
+         CASE WHEN issue_number < 10 THEN '0' || CAST(issue_number AS TEXT) ELSE CAST(issue_number AS TEXT) END, CAST(expiry_year AS TEXT), status, COALESCE(removal_cause, '') \
          FROM {} WHERE {filter}",
         records_table(snapshot_id)
     )
@@ -71,7 +74,7 @@ pub(crate) fn select_rows(snapshot_id: i64, filter: &str) -> String {
 
 /// A row selected by [`select_rows`] as a roll record.
 pub(crate) fn record_from_row(
-    row: &sqlx::sqlite::SqliteRow,
+    row: &sqlx::any::AnyRow,
     snapshot_id: i64,
 ) -> Result<RollRecord, StoreError> {
     let fields = (0..18)
@@ -88,14 +91,14 @@ pub(crate) fn record_from_row(
 }
 
 async fn fetch_rows(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     snapshot_id: i64,
     lookup: &Lookup,
     into: &mut Vec<RollRecord>,
 ) -> Result<(), StoreError> {
     let (filter, value) = match lookup {
-        Lookup::ByCic(cic) => ("cic = ?", cic),
-        Lookup::ByClave(clave) => ("clave_elector = ?", clave),
+        Lookup::ByCic(cic) => ("cic = $1", cic),
+        Lookup::ByClave(clave) => ("clave_elector = $1", clave),
     };
     let rows = sqlx::query(AssertSqlSafe(select_rows(snapshot_id, filter)))
         .bind(value)
@@ -170,7 +173,7 @@ pub(crate) fn captured_key(
 /// `office` in the process, or only `support_id` when no citizen was found — storing
 /// each outcome that changed and its history entry. Returns (id, sequence, resolved).
 async fn resolve_group(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     process_id: i64,
     office_id: i64,
     citizen: Option<&str>,
@@ -181,7 +184,7 @@ async fn resolve_group(
     let members: Vec<GroupMember> = match citizen {
         Some(clave) => sqlx::query_as(
             "SELECT id, sequence, aspirant_id, preliminary_outcome, outcome, duplicate_of \
-             FROM supports WHERE process_id = ? AND office_id = ? AND citizen_clave = ? \
+             FROM supports WHERE process_id = $1 AND office_id = $2 AND citizen_clave = $3 \
              AND preliminary_outcome IS NOT NULL",
         )
         .bind(process_id)
@@ -192,7 +195,7 @@ async fn resolve_group(
         .map_err(db)?,
         None => sqlx::query_as(
             "SELECT id, sequence, aspirant_id, preliminary_outcome, outcome, duplicate_of \
-             FROM supports WHERE id = ? AND preliminary_outcome IS NOT NULL",
+             FROM supports WHERE id = $1 AND preliminary_outcome IS NOT NULL",
         )
         .bind(support_id)
         .fetch_all(&mut **tx)
@@ -233,7 +236,7 @@ async fn resolve_group(
 /// Stores a support's resolved outcome and its history entry, when it changed.
 /// Returns whether it changed.
 pub(crate) async fn store_outcome(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     support_id: i64,
     (old_outcome, old_duplicate_of): (Option<&str>, Option<i64>),
     resolved: &Resolved,
@@ -245,7 +248,7 @@ pub(crate) async fn store_outcome(
     if old_outcome == Some(code.as_str()) && old_duplicate_of == duplicate_of {
         return Ok(false);
     }
-    sqlx::query("UPDATE supports SET outcome = ?, duplicate_of = ? WHERE id = ?")
+    sqlx::query("UPDATE supports SET outcome = $1, duplicate_of = $2 WHERE id = $3")
         .bind(&code)
         .bind(duplicate_of)
         .bind(support_id)
@@ -254,7 +257,7 @@ pub(crate) async fn store_outcome(
         .map_err(db)?;
     sqlx::query(
         "INSERT INTO support_outcomes (support_id, outcome, duplicate_of, snapshot_id, decided_at) \
-         VALUES (?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(support_id)
     .bind(&code)
@@ -267,18 +270,25 @@ pub(crate) async fn store_outcome(
     Ok(true)
 }
 
+/// How long a claimed job belongs to the instance that claimed it before another may
+/// take it back (PostgreSQL; see [`Store::reset_stale_jobs`]).
+pub const JOB_LEASE: std::time::Duration = std::time::Duration::from_secs(300);
+
 impl Store {
     /// Takes the oldest pending verification job, marking it `running` (one more
     /// attempt); `None` when none is pending. Atomic: two workers never take the same job.
     pub async fn claim_verification_job(&self) -> Result<Option<VerificationJob>, StoreError> {
         let mut tx = self.begin().await?;
         let now = clock::now();
-        let job: Option<(i64, i64, i64)> = sqlx::query_as(
+        // On PostgreSQL other instances claim at the same time: a job locked by one is
+        // skipped by the others instead of being waited for (and then taken twice).
+        let job: Option<(i64, i64, i64)> = sqlx::query_as(AssertSqlSafe(format!(
             "UPDATE verification_jobs SET status = 'running', attempts = attempts + 1, \
-             started_at = ?, updated_at = ? \
-             WHERE id = (SELECT id FROM verification_jobs WHERE status = 'pending' ORDER BY id LIMIT 1) \
+             started_at = $1, updated_at = $2 \
+             WHERE id = (SELECT id FROM verification_jobs WHERE status = 'pending' ORDER BY id LIMIT 1{}) \
              RETURNING id, support_id, attempts",
-        )
+            self.skip_locked()
+        )))
         .bind(&now)
         .bind(&now)
         .fetch_optional(&mut *tx)
@@ -293,12 +303,22 @@ impl Store {
     }
 
     /// Puts jobs left `running` (by a process that stopped or crashed mid-job) back to
-    /// `pending`; called at start-up, before any worker runs. Returns how many.
+    /// `pending`; called at start-up, before any worker runs, and from time to time.
+    /// Returns how many. On SQLite one process owns the file, so every `running` job is
+    /// stale at start-up; on PostgreSQL other instances may be running theirs, so only
+    /// jobs claimed more than [`JOB_LEASE`] ago are (a job takes milliseconds).
     pub async fn reset_stale_jobs(&self) -> Result<u64, StoreError> {
+        let now = clock::now();
+        let stale_before = match self.backend() {
+            crate::Backend::Sqlite => now.clone(),
+            crate::Backend::Postgres => clock::before(JOB_LEASE),
+        };
         let done = sqlx::query(
-            "UPDATE verification_jobs SET status = 'pending', updated_at = ? WHERE status = 'running'",
+            "UPDATE verification_jobs SET status = 'pending', updated_at = $1 \
+             WHERE status = 'running' AND updated_at <= $2",
         )
-        .bind(clock::now())
+        .bind(&now)
+        .bind(&stale_before)
         .execute(&self.pool)
         .await
         .map_err(db)?;
@@ -308,7 +328,7 @@ impl Store {
     /// Marks a job done.
     pub async fn finish_verification_job(&self, job_id: i64) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE verification_jobs SET status = 'done', last_error = NULL, updated_at = ? WHERE id = ?",
+            "UPDATE verification_jobs SET status = 'done', last_error = NULL, updated_at = $1 WHERE id = $2",
         )
         .bind(clock::now())
         .bind(job_id)
@@ -326,7 +346,7 @@ impl Store {
         retry: bool,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE verification_jobs SET status = ?, last_error = ?, updated_at = ? WHERE id = ?",
+            "UPDATE verification_jobs SET status = $1, last_error = $2, updated_at = $3 WHERE id = $4",
         )
         .bind(if retry { "pending" } else { "failed" })
         .bind(error)
@@ -351,7 +371,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT s.process_id, s.office_id, s.paper, s.received_at, s.credential_json, \
              s.citizen_clave, p.roll_snapshot_id FROM supports s JOIN processes p ON p.id = s.process_id \
-             WHERE s.id = ?",
+             WHERE s.id = $1",
         )
         .bind(support_id)
         .fetch_optional(&mut *tx)
@@ -384,7 +404,7 @@ impl Store {
                     None => (false, false),
                     Some(current) => {
                         let in_territory: Option<i64> = sqlx::query_scalar(
-                            "SELECT 1 FROM office_sections WHERE office_id = ? AND state = ? AND section = ?",
+                            "SELECT 1 FROM office_sections WHERE office_id = $1 AND state = $2 AND section = $3",
                         )
                         .bind(office_id)
                         .bind(i64::from(current.state))
@@ -394,7 +414,7 @@ impl Store {
                         .map_err(db)?;
                         let paper_allowed: Option<i64> = sqlx::query_scalar(
                             "SELECT 1 FROM process_paper_municipalities \
-                             WHERE process_id = ? AND state = ? AND municipality = ?",
+                             WHERE process_id = $1 AND state = $2 AND municipality = $3",
                         )
                         .bind(process_id)
                         .bind(i64::from(current.state))
@@ -411,10 +431,27 @@ impl Store {
             }
         };
 
+        // The groups this support leaves and joins are rewritten below: on PostgreSQL
+        // another instance may be verifying a member of either at this moment. Shared
+        // lock on the process: a batch re-verification (exclusive) is not running.
+        self.lock_process_shared(&mut tx, process_id).await?;
+        let mut groups: Vec<i64> = [check.citizen_clave.as_deref(), previous_clave.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(|clave| lock_key(&format!("{office_id}|{clave}")))
+            .collect();
+        // Always in the same order, so two transactions never wait for each other.
+        groups.sort_unstable();
+        groups.dedup();
+        for group in groups {
+            self.lock_for_transaction(&mut tx, LockScope::DuplicateGroup, group)
+                .await?;
+        }
+
         let now = clock::now();
         sqlx::query(
-            "UPDATE supports SET citizen_clave = ?, citizen_section = ?, preliminary_outcome = ?, \
-             outcome_snapshot_id = ?, verified_at = ?, roll_key = ? WHERE id = ?",
+            "UPDATE supports SET citizen_clave = $1, citizen_section = $2, preliminary_outcome = $3, \
+             outcome_snapshot_id = $4, verified_at = $5, roll_key = $6 WHERE id = $7",
         )
         .bind(&check.citizen_clave)
         .bind(check.citizen_section)
@@ -472,7 +509,7 @@ impl Store {
     ) -> Result<Vec<OutcomeChange>, StoreError> {
         let rows: Vec<(String, Option<i64>, i64, String)> = sqlx::query_as(
             "SELECT outcome, duplicate_of, snapshot_id, decided_at FROM support_outcomes \
-             WHERE support_id = ? ORDER BY id",
+             WHERE support_id = $1 ORDER BY id",
         )
         .bind(support_id)
         .fetch_all(&self.pool)
@@ -518,7 +555,7 @@ impl Store {
     ) -> Result<Vec<JobStatus>, StoreError> {
         let rows: Vec<JobRow> = sqlx::query_as(
             "SELECT id, support_id, status, attempts, enqueued_at, updated_at, last_error \
-             FROM verification_jobs WHERE status = ? AND id > ? ORDER BY id LIMIT ?",
+             FROM verification_jobs WHERE status = $1 AND id > $2 ORDER BY id LIMIT $3",
         )
         .bind(status)
         .bind(after_id)
@@ -553,8 +590,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         let found: Option<(i64, Option<String>)> = sqlx::query_as(
-            "UPDATE verification_jobs SET status = 'pending', attempts = 0, updated_at = ? \
-             WHERE id = ? AND status = 'failed' RETURNING support_id, last_error",
+            "UPDATE verification_jobs SET status = 'pending', attempts = 0, updated_at = $1 \
+             WHERE id = $2 AND status = 'failed' RETURNING support_id, last_error",
         )
         .bind(clock::now())
         .bind(job_id)

@@ -35,6 +35,91 @@ pub const PROCESS_NAME: &str = "Ayuntamientos Durango 2024-2025";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 // ---------------------------------------------------------------------------------------
+// The storage backend a test runs on (`#[backends]` runs each test on both)
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestBackend {
+    /// The embedded default: SQLite and blobs in the temporary data directory.
+    Sqlite,
+    /// A fresh database in the cluster of `APOYO_TEST_POSTGRES_URL`, and blobs in the S3
+    /// bucket of `APOYO_TEST_S3_URL` when one is given (both started by .ci/run).
+    Postgres,
+}
+
+tokio::task_local! {
+    static BACKEND: TestBackend;
+}
+
+/// The backend of the running test (SQLite outside `#[backends]`).
+pub fn backend() -> TestBackend {
+    BACKEND.try_with(|b| *b).unwrap_or(TestBackend::Sqlite)
+}
+
+/// Whether .ci/run said the services must be there (`APOYO_TEST_SERVICES=required`):
+/// then a missing one fails the test instead of skipping it.
+pub fn services_required() -> bool {
+    std::env::var("APOYO_TEST_SERVICES").is_ok_and(|v| v == "required")
+}
+
+/// Runs a test body on `backend`; on PostgreSQL without `APOYO_TEST_POSTGRES_URL` the
+/// test is skipped with a message (or fails, when the services are required).
+pub async fn on_backend(backend: TestBackend, body: impl std::future::Future<Output = ()>) {
+    if backend == TestBackend::Postgres && std::env::var("APOYO_TEST_POSTGRES_URL").is_err() {
+        assert!(
+            !services_required(),
+            "APOYO_TEST_SERVICES=required but APOYO_TEST_POSTGRES_URL is not set: run `eval \"$(.ci/postgres.sh start)\"` first"
+        );
+        eprintln!(
+            "skipped on PostgreSQL: APOYO_TEST_POSTGRES_URL is not set (.ci/run starts a server)"
+        );
+        return;
+    }
+    BACKEND.scope(backend, body).await;
+}
+
+/// A new, empty database in the test cluster; its URL.
+pub async fn fresh_postgres_database() -> String {
+    let admin_url = std::env::var("APOYO_TEST_POSTGRES_URL").expect("APOYO_TEST_POSTGRES_URL");
+    let name = format!("apoyo_test_{}", uuid::Uuid::now_v7().simple());
+    let admin = sqlx::PgPool::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {admin_url}: {e}"));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    match admin_url.rfind('/') {
+        Some(slash) if slash > admin_url.find("://").map_or(0, |i| i + 2) => {
+            let (base, rest) = admin_url.split_at(slash);
+            let query = rest.find('?').map_or("", |q| &rest[q..]);
+            format!("{base}/{name}{query}")
+        }
+        _ => format!("{admin_url}/{name}"),
+    }
+}
+
+/// Where a test app keeps its data on the current backend: (database URL, object
+/// store URL), `None` for the embedded defaults.
+pub async fn test_storage() -> (Option<String>, Option<String>) {
+    match backend() {
+        TestBackend::Sqlite => (None, None),
+        TestBackend::Postgres => {
+            let database = fresh_postgres_database().await;
+            let objects = std::env::var("APOYO_TEST_S3_URL").ok().map(|bucket| {
+                format!(
+                    "{}/{}",
+                    bucket.trim_end_matches('/'),
+                    uuid::Uuid::now_v7().simple()
+                )
+            });
+            (Some(database), objects)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // The synthetic roll
 // ---------------------------------------------------------------------------------------
 
@@ -324,6 +409,8 @@ pub struct TestApp {
     pub base: String,
     pub address: SocketAddr,
     pub data_dir: PathBuf,
+    /// The PostgreSQL database of this app (`None`: SQLite in `data_dir`).
+    pub database_url: Option<String>,
     pub roll: Roll,
     pub config: Config,
     pub http: reqwest::Client,
@@ -331,8 +418,8 @@ pub struct TestApp {
     next_clave: AtomicUsize,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<Result<(), ServerError>>>,
-    // Last: removed after the rest is dropped.
-    _dir: tempfile::TempDir,
+    // Last: removed after the rest is dropped (`None` for another instance of an app).
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl std::fmt::Debug for TestApp {
@@ -359,7 +446,10 @@ impl TestApp {
     /// administrator; `tweak` adjusts the configuration (listen and data_dir are set).
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_data_dir(dir.path()).await.unwrap();
+        let (database_url, object_store_url) = test_storage().await;
+        let store = Store::open(database_url.as_deref(), dir.path())
+            .await
+            .unwrap();
         let (file, roll) = roll_file();
         let report = store
             .import_roll(
@@ -397,6 +487,8 @@ impl TestApp {
         tweak(&mut config);
         config.listen = "127.0.0.1:0".parse().unwrap();
         config.data_dir = dir.path().to_owned();
+        config.database_url = database_url.clone();
+        config.object_store_url = object_store_url;
         let app = App::with_store(config.clone(), store).await.unwrap();
         let address = app.address;
         assert_ne!(address.port(), 0, "the listener is bound before serving");
@@ -408,6 +500,7 @@ impl TestApp {
             base: format!("http://{address}"),
             address,
             data_dir: dir.path().to_owned(),
+            database_url,
             roll,
             config,
             http: http_client(),
@@ -415,7 +508,7 @@ impl TestApp {
             next_clave: AtomicUsize::new(0),
             shutdown: Some(shutdown),
             server: Some(server),
-            _dir: dir,
+            _dir: Some(dir),
         }
     }
 
@@ -456,6 +549,32 @@ impl TestApp {
         self.shutdown = Some(shutdown);
         self.address = address;
         self.base = format!("http://{address}");
+    }
+
+    /// Another `apoyo serve` over the same database and object store (and data
+    /// directory): what a load balancer's second instance is. Keep `self` alive longer.
+    pub async fn another_instance(&self) -> TestApp {
+        let app = App::build(self.config.clone()).await.unwrap();
+        let address = app.address;
+        let (shutdown, signal) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.serve(async move {
+            let _ = signal.await;
+        }));
+        TestApp {
+            base: format!("http://{address}"),
+            address,
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            roll: self.roll.clone(),
+            config: self.config.clone(),
+            http: http_client(),
+            // Names stay unique across both handles; take fresh claves from one only.
+            counter: AtomicUsize::new(1_000_000 + self.unique()),
+            next_clave: AtomicUsize::new(self.next_clave.load(Ordering::Relaxed)),
+            shutdown: Some(shutdown),
+            server: Some(server),
+            _dir: None,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -592,14 +711,35 @@ impl TestApp {
         session
     }
 
-    /// A direct connection to the server's SQLite file (the server keeps its own pool).
-    pub async fn sqlite(&self) -> sqlx::SqlitePool {
-        let options = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(self.data_dir.join(apoyo_store::SQLITE_FILE))
-            .busy_timeout(Duration::from_secs(30));
-        sqlx::sqlite::SqlitePoolOptions::new()
+    /// A direct connection to the server's database, whichever backend (the server
+    /// keeps its own pool). SQL with `$N` placeholders runs on both.
+    pub async fn db(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        let url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}",
+                self.data_dir.join(apoyo_store::SQLITE_FILE).display()
+            ),
+        };
+        sqlx::any::AnyPoolOptions::new()
             .max_connections(1)
-            .connect_with(options)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    if conn.backend_name() == "SQLite" {
+                        sqlx::Executor::execute(&mut *conn, "PRAGMA busy_timeout = 30000").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .unwrap()
+    }
+
+    /// Another handle on the app's store (same database).
+    pub async fn store(&self) -> Store {
+        Store::open(self.database_url.as_deref(), &self.data_dir)
             .await
             .unwrap()
     }
@@ -1053,9 +1193,9 @@ impl TestApp {
         let today =
             (time::OffsetDateTime::now_utc().unix_timestamp() - 6 * 3600).div_euclid(86_400);
         let day = |offset: i64| Date::from_days_since_epoch(today + offset).to_string();
-        let db = self.sqlite().await;
+        let db = self.db().await;
         sqlx::query(
-            "UPDATE processes SET collection_starts_on = ?, collection_ends_on = ?, grace_hours = ? WHERE id = ?",
+            "UPDATE processes SET collection_starts_on = $1, collection_ends_on = $2, grace_hours = $3 WHERE id = $4",
         )
         .bind(day(starts))
         .bind(day(ends))
@@ -1092,7 +1232,7 @@ impl TestApp {
 
     /// One integer from the database file.
     pub async fn scalar(&self, sql: &str) -> i64 {
-        let db = self.sqlite().await;
+        let db = self.db().await;
         let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
             .fetch_one(&db)
             .await
@@ -1103,7 +1243,7 @@ impl TestApp {
 
     /// Runs a statement on the database file (to stage a situation the API cannot make).
     pub async fn execute_sql(&self, sql: &str) {
-        let db = self.sqlite().await;
+        let db = self.db().await;
         sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
             .execute(&db)
             .await
@@ -1136,7 +1276,7 @@ impl TestApp {
 
     /// Imports another roll snapshot (not activated) into the running app's database.
     pub async fn import_snapshot(&self, name: &str, cut_date: Date, file: String) {
-        let store = Store::open_data_dir(&self.data_dir).await.unwrap();
+        let store = self.store().await;
         store
             .import_roll(
                 Cursor::new(file.into_bytes()),
