@@ -7,7 +7,7 @@
 
 mod common;
 
-use apoyo_test_macros::backends;
+use apoyo_testkit::backends;
 
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
@@ -1312,14 +1312,21 @@ impl Write for Captured {
 
 #[backends]
 async fn passwords_and_tokens_never_reach_the_logs() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    // One global subscriber per test binary: both backends' runs write to it.
+    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    let captured = CAPTURED
+        .get_or_init(|| {
+            let captured = Captured::default();
+            let writer = captured.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_writer(move || writer.clone())
+                .with_ansi(false)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).unwrap();
+            captured
+        })
+        .clone();
 
     let app = TestApp::start().await;
     let wrong = "Marcador-Contraseña-Equivocada-7731";

@@ -15,7 +15,7 @@
 
 mod common;
 
-use apoyo_test_macros::backends;
+use apoyo_testkit::backends;
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;

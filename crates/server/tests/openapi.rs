@@ -6,7 +6,7 @@
 
 mod common;
 
-use apoyo_test_macros::backends;
+use apoyo_testkit::backends;
 
 use std::path::PathBuf;
 

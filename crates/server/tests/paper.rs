@@ -9,7 +9,7 @@
 
 mod common;
 
-use apoyo_test_macros::backends;
+use apoyo_testkit::backends;
 
 use common::{TestApp, support_fields, support_images};
 use serde_json::json;

@@ -8,7 +8,7 @@
 
 mod common;
 
-use apoyo_test_macros::backends;
+use apoyo_testkit::backends;
 
 use serde_json::Value;
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use apoyo_test_macros::backends;
+use apoyo_testkit::backends;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -11,7 +11,7 @@
 
 mod common;
 
-use apoyo_test_macros::backends;
+use apoyo_testkit::backends;
 
 use apoyo_server::worker::MAX_ATTEMPTS;
 use serde_json::Value;
@@ -190,7 +190,8 @@ async fn verification_jobs_survive_a_restart() {
     app.all_verified().await;
     app.stop_server().await;
 
-    // As if the process had died with one job in hand and two not started.
+    // As if the process had died with one job in hand and two not started (claimed long
+    // ago: on PostgreSQL a job is taken back only once its lease has run out).
     app.execute_sql(
         "UPDATE supports SET citizen_clave = NULL, preliminary_outcome = NULL, outcome = NULL, \
          duplicate_of = NULL, verified_at = NULL",
@@ -198,7 +199,8 @@ async fn verification_jobs_survive_a_restart() {
     .await;
     app.execute_sql(&format!(
             "UPDATE verification_jobs SET status = CASE support_id WHEN {valid} THEN 'running' ELSE 'pending' END, \
-             attempts = CASE support_id WHEN {broken} THEN 0 ELSE attempts END"
+             attempts = CASE support_id WHEN {broken} THEN 0 ELSE attempts END, \
+             updated_at = '2026-01-01T00:00:00Z'"
         ),
     )
     .await;

@@ -93,7 +93,8 @@ async fn prepare(dir: &Path, voters: u64, supports: u64, seed: u64) -> Res<()> {
     println!("generate_seconds {:.2}", seconds(started));
 
     let data = dir.join("data");
-    let store = Store::open_data_dir(&data).await?;
+    // APOYO_DATABASE_URL=postgres://… measures the PostgreSQL store (bench/postgres.sh).
+    let store = Store::open(std::env::var("APOYO_DATABASE_URL").ok().as_deref(), &data).await?;
     let started = Instant::now();
     store
         .import_roll(
@@ -415,7 +416,8 @@ fn peak_rss_kib() -> u64 {
 
 async fn run(dir: &Path) -> Res<()> {
     let data: PathBuf = dir.join("data");
-    let store = Store::open_data_dir(&data).await?;
+    // APOYO_DATABASE_URL=postgres://… measures the PostgreSQL store (bench/postgres.sh).
+    let store = Store::open(std::env::var("APOYO_DATABASE_URL").ok().as_deref(), &data).await?;
     let process = store
         .processes()
         .await?

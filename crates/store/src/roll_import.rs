@@ -496,9 +496,17 @@ async fn find_duplicates(
 /// uniqueness rule is broken (the caller then explains which rows break it).
 async fn build_indexes(tx: &mut ImportTx, snapshot_id: i64) -> Result<bool, sqlx::Error> {
     for (_, sql) in index_sql(snapshot_id) {
+        // In a savepoint: a failed statement aborts a PostgreSQL transaction, and the
+        // caller then still has to find the rows that break the rule.
+        on_tx!(tx, t => sqlx::query("SAVEPOINT build_index").execute(&mut **t).await.map(|_| ()))?;
         match on_tx!(tx, t => sqlx::query(AssertSqlSafe(sql)).execute(&mut **t).await.map(|_| ())) {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => return Ok(false),
+            Ok(()) => {
+                on_tx!(tx, t => sqlx::query("RELEASE SAVEPOINT build_index").execute(&mut **t).await.map(|_| ()))?;
+            }
+            Err(e) if is_unique_violation(&e) => {
+                on_tx!(tx, t => sqlx::query("ROLLBACK TO SAVEPOINT build_index").execute(&mut **t).await.map(|_| ()))?;
+                return Ok(false);
+            }
             Err(e) => return Err(e),
         }
     }

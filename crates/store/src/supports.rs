@@ -585,7 +585,7 @@ async fn insert(tx: &mut Tx<'_>, prepared: &Prepared) -> Result<i64, StoreError>
 pub(crate) async fn next_sequence(tx: &mut Tx<'_>, process_id: i64) -> Result<i64, StoreError> {
     sqlx::query_scalar(
         "INSERT INTO process_sequences (process_id, last) VALUES ($1, 1) \
-         ON CONFLICT (process_id) DO UPDATE SET last = last + 1 RETURNING last",
+         ON CONFLICT (process_id) DO UPDATE SET last = process_sequences.last + 1 RETURNING last",
     )
     .bind(process_id)
     .fetch_one(&mut **tx)

@@ -1,6 +1,9 @@
-//! Roll import against a real SQLite file: good files, every kind of bad file, atomicity.
+//! Roll import against a real store (SQLite file, and a fresh PostgreSQL database when
+//! the test cluster is configured): good files, every kind of bad file, atomicity.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use apoyo_testkit::backends;
 
 use std::io::Cursor;
 
@@ -61,7 +64,12 @@ fn good_rows(n: u32) -> Vec<String> {
 
 async fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_data_dir(dir.path()).await.unwrap();
+    let store = Store::open(
+        apoyo_testkit::fresh_database_url().await.as_deref(),
+        dir.path(),
+    )
+    .await
+    .unwrap();
     (dir, store)
 }
 
@@ -82,7 +90,7 @@ fn row_errors(result: Result<apoyo_store::ImportReport, ImportError>) -> Vec<Str
     }
 }
 
-#[tokio::test]
+#[backends]
 async fn imports_a_good_file_with_counts_per_section_and_municipality() {
     let (_dir, store) = store().await;
     let mut rows = good_rows(300);
@@ -113,7 +121,7 @@ async fn imports_a_good_file_with_counts_per_section_and_municipality() {
     assert_eq!(detail.municipalities[0].municipality, 1);
 }
 
-#[tokio::test]
+#[backends]
 async fn a_second_snapshot_becomes_active_and_both_are_kept() {
     let (_dir, store) = store().await;
     import(&store, file(&good_rows(10)), "a").await.unwrap();
@@ -143,7 +151,7 @@ async fn a_second_snapshot_becomes_active_and_both_are_kept() {
     ));
 }
 
-#[tokio::test]
+#[backends]
 async fn bad_rows_are_reported_by_line_and_column_and_nothing_is_stored() {
     let (_dir, store) = store().await;
     import(&store, file(&good_rows(5)), "before").await.unwrap();
@@ -180,7 +188,7 @@ async fn bad_rows_are_reported_by_line_and_column_and_nothing_is_stored() {
     assert_eq!(store.list_roll_snapshots().await.unwrap(), before);
 }
 
-#[tokio::test]
+#[backends]
 async fn a_credential_twice_is_refused_with_both_lines() {
     let (_dir, store) = store().await;
     let mut rows = good_rows(10);
@@ -217,7 +225,7 @@ async fn a_credential_twice_is_refused_with_both_lines() {
     assert!(store.list_roll_snapshots().await.unwrap().is_empty());
 }
 
-#[tokio::test]
+#[backends]
 async fn superseded_credentials_need_a_newer_current_one() {
     let (_dir, store) = store().await;
     let mut rows = good_rows(3);
@@ -238,7 +246,7 @@ async fn superseded_credentials_need_a_newer_current_one() {
     );
 }
 
-#[tokio::test]
+#[backends]
 async fn malformed_files_fail_clearly() {
     let (_dir, store) = store().await;
     // Wrong header.
@@ -283,7 +291,7 @@ async fn malformed_files_fail_clearly() {
     assert!(store.list_roll_snapshots().await.unwrap().is_empty());
 }
 
-#[tokio::test]
+#[backends]
 async fn tolerates_bom_crlf_quotes_and_blank_lines() {
     let (_dir, store) = store().await;
     let rows = good_rows(3);
@@ -303,7 +311,7 @@ async fn tolerates_bom_crlf_quotes_and_blank_lines() {
     assert_eq!(report.rows, 3);
 }
 
-#[tokio::test]
+#[backends]
 async fn stops_after_the_error_limit() {
     let (_dir, store) = store().await;
     let rows: Vec<String> = good_rows(400)
@@ -320,7 +328,7 @@ async fn stops_after_the_error_limit() {
     }
 }
 
-#[tokio::test]
+#[backends]
 async fn a_section_in_two_municipalities_is_refused() {
     let (_dir, store) = store().await;
     let mut rows = good_rows(5);

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use apoyo_testkit::backends;
+
 use std::io::Cursor;
 
 use apoyo_domain::Date;
@@ -18,7 +20,12 @@ const CLAVE: &str = "PRLPGD60010110M000";
 
 async fn store_with_collector() -> (tempfile::TempDir, Store, i64) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_data_dir(dir.path()).await.unwrap();
+    let store = Store::open(
+        apoyo_testkit::fresh_database_url().await.as_deref(),
+        dir.path(),
+    )
+    .await
+    .unwrap();
     let mut text = COLUMNS.join(",");
     text.push('\n');
     text.push_str(&format!(
@@ -145,7 +152,7 @@ async fn supports(store: &Store) -> usize {
         .len()
 }
 
-#[tokio::test]
+#[backends]
 async fn a_support_needs_one_image_of_each_kind() {
     let (dir, store, user) = store_with_collector().await;
     let blobs = BlobStore::in_data_dir(dir.path()).unwrap();
@@ -172,7 +179,7 @@ async fn a_support_needs_one_image_of_each_kind() {
     assert_eq!(supports(&store).await, 0);
 }
 
-#[tokio::test]
+#[backends]
 async fn nothing_is_committed_when_the_images_cannot_be_stored() {
     let (dir, store, user) = store_with_collector().await;
     let result = store
@@ -212,7 +219,7 @@ async fn nothing_is_committed_when_the_images_cannot_be_stored() {
     assert_eq!(supports(&store).await, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[backends(flavor = "multi_thread", worker_threads = 4)]
 async fn reception_commits_concurrent_supports_together_in_order() {
     let (dir, store, user) = store_with_collector().await;
     let reception =

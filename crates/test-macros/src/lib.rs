@@ -1,7 +1,7 @@
 //! `#[backends]` (or `#[backends(flavor = "multi_thread", worker_threads = 4)]`, the
 //! arguments of `#[tokio::test]`) on an `async fn name()` integration test turns it into
 //! a module `name` with two tests, `name::sqlite` and `name::postgres`, each running the
-//! body with `common::TestBackend` set (the harness in `crates/server/tests/common`
+//! body with `apoyo_testkit::TestBackend` set (the harnesses, e.g. `crates/server/tests/common`,
 //! opens the app on that backend; the PostgreSQL one skips or fails as
 //! `APOYO_TEST_SERVICES` says when no server is configured).
 
@@ -33,13 +33,13 @@ pub fn backends(args: TokenStream, item: TokenStream) -> TokenStream {
             #test
             #(#attrs)*
             async fn sqlite() {
-                crate::common::on_backend(crate::common::TestBackend::Sqlite, async move #body).await
+                ::apoyo_testkit::on_backend(::apoyo_testkit::TestBackend::Sqlite, async move #body).await
             }
 
             #test
             #(#attrs)*
             async fn postgres() {
-                crate::common::on_backend(crate::common::TestBackend::Postgres, async move #body).await
+                ::apoyo_testkit::on_backend(::apoyo_testkit::TestBackend::Postgres, async move #body).await
             }
         }
     }

@@ -739,7 +739,9 @@ async fn main() -> anyhow::Result<()> {
     );
 
     std::fs::create_dir_all(&args.data_dir)?;
-    let store = Store::open_data_dir(&args.data_dir).await?;
+    // APOYO_DATABASE_URL=postgres://… measures the PostgreSQL store (bench/postgres.sh).
+    let database_url = std::env::var("APOYO_DATABASE_URL").ok();
+    let store = Store::open(database_url.as_deref(), &args.data_dir).await?;
     let (aspirant_id, emails) = world(&store, &roll, args.collectors).await?;
     let blobs = BlobStore::in_data_dir(&args.data_dir)?;
     let reception = Reception::start_with_group(store.clone(), blobs, args.group);
