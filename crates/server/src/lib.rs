@@ -113,8 +113,14 @@ impl App {
         Self::with_store(config, store).await
     }
 
-    /// With support images in `<data_dir>/blobs`.
+    /// With support images in the object store of `config.object_store_url`, or in
+    /// `<data_dir>/blobs` when there is none.
     pub async fn with_store(config: Config, store: Store) -> Result<Self, ServerError> {
+        if let Some(url) = config.object_store_url.as_deref() {
+            let blobs = BlobStore::open_url(url).await.map_err(StoreError::Blob)?;
+            tracing::info!(object_store = %url, "support images go to the object store");
+            return Self::with_store_and_blobs(config, store, blobs).await;
+        }
         let root = config.data_dir.join(BlobStore::DIR);
         match BlobStore::sweep_local_staging(&root) {
             Ok(0) => {}

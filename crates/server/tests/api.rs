@@ -1310,10 +1310,12 @@ impl Write for Captured {
     }
 }
 
+/// One global subscriber per test binary (outside the test: `#[backends]` makes two
+/// functions of it): both backends' runs write to it.
+static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+
 #[backends]
 async fn passwords_and_tokens_never_reach_the_logs() {
-    // One global subscriber per test binary: both backends' runs write to it.
-    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
     let captured = CAPTURED
         .get_or_init(|| {
             let captured = Captured::default();

@@ -36,18 +36,13 @@ fn receipt_only(body: &Value) -> Value {
     body
 }
 
-fn blob_path(app: &TestApp, sha256: &str) -> std::path::PathBuf {
-    app.data_dir.join("blobs").join(&sha256[..2]).join(sha256)
+/// A stored image's bytes, from wherever the app keeps them (directory or bucket).
+async fn stored_blob(app: &TestApp, sha256: &str) -> Vec<u8> {
+    app.blobs().await.get(sha256).await.unwrap()
 }
 
-fn blob_files(app: &TestApp) -> usize {
-    let root = app.data_dir.join("blobs");
-    let Ok(shards) = std::fs::read_dir(root) else {
-        return 0;
-    };
-    shards
-        .map(|shard| std::fs::read_dir(shard.unwrap().path()).unwrap().count())
-        .sum()
+async fn blob_files(app: &TestApp) -> usize {
+    app.blobs().await.keys().await.unwrap().len()
 }
 
 /// CRC-32 (IEEE) of a PNG chunk's type and data.
@@ -120,7 +115,7 @@ async fn a_support_is_accepted_once_and_a_resend_gets_the_same_receipt() {
             (image["width"].as_i64(), image["height"].as_i64()),
             (Some(96), Some(64))
         );
-        let stored = std::fs::read(blob_path(&app, image["sha256"].as_str().unwrap())).unwrap();
+        let stored = stored_blob(&app, image["sha256"].as_str().unwrap()).await;
         assert_eq!(hex_sha256(&stored), image["sha256"].as_str().unwrap());
         assert_eq!(Some(stored.len() as i64), image["bytes"].as_i64());
     }
@@ -133,7 +128,7 @@ async fn a_support_is_accepted_once_and_a_resend_gets_the_same_receipt() {
     assert_eq!(receipt_only(&again.body), receipt_only(&first.body));
     assert_eq!(count(&app, "SELECT COUNT(*) FROM supports").await, 1);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM support_images").await, 4);
-    assert_eq!(blob_files(&app), 4);
+    assert_eq!(blob_files(&app).await, 4);
     assert_eq!(
         count(
             &app,
@@ -191,7 +186,11 @@ async fn a_support_is_accepted_once_and_a_resend_gets_the_same_receipt() {
         .await
         .expect(201);
     assert_eq!(b.body["sequence"], 2);
-    assert_eq!(blob_files(&app), 4, "identical images are stored once");
+    assert_eq!(
+        blob_files(&app).await,
+        4,
+        "identical images are stored once"
+    );
 
     // The receipt: the collector who sent it, their aspirant and staff; nobody else.
     let path = format!("/api/v1/supports/{}/receipt", receipt["support_id"]);
@@ -237,7 +236,7 @@ async fn metadata_is_removed_and_the_recorded_hash_is_the_stored_image() {
     let front = &reply.body["images"][0];
     assert_eq!(front["kind"], "front");
     let sha = front["sha256"].as_str().unwrap();
-    let stored = std::fs::read(blob_path(&app, sha)).unwrap();
+    let stored = stored_blob(&app, sha).await;
     assert_eq!(hex_sha256(&stored), sha);
     assert!(
         !stored.windows(EXIF_MARK.len()).any(|w| w == EXIF_MARK),
@@ -400,7 +399,7 @@ async fn deactivated_collectors_and_other_roles_cannot_send() {
         .await
         .expect_error(401, "unauthenticated");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM supports").await, 0);
-    assert_eq!(blob_files(&app), 0);
+    assert_eq!(blob_files(&app).await, 0);
 }
 
 #[backends]
@@ -703,5 +702,5 @@ async fn simultaneous_sends_of_one_support_store_it_once() {
     );
     assert_eq!(count(&app, "SELECT COUNT(*) FROM supports").await, 1);
     assert_eq!(count(&app, "SELECT last FROM process_sequences").await, 1);
-    assert_eq!(blob_files(&app), 4);
+    assert_eq!(blob_files(&app).await, 4);
 }

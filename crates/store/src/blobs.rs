@@ -14,8 +14,10 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
+use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
+use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use sha2::{Digest, Sha256};
 
@@ -68,6 +70,70 @@ impl BlobStore {
     /// `<data_dir>/blobs`.
     pub fn in_data_dir(data_dir: &Path) -> io::Result<Self> {
         Self::local(&data_dir.join(Self::DIR))
+    }
+
+    /// Blobs in S3-compatible object storage: `s3://BUCKET` or `s3://BUCKET/PREFIX`.
+    /// Credentials, region and endpoint come from the standard environment
+    /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT_URL`,
+    /// `AWS_ALLOW_HTTP`). A successful S3 put is durable. The bucket is checked here, so
+    /// a wrong name, endpoint or credential stops the start-up instead of the first
+    /// support.
+    pub async fn open_url(url: &str) -> io::Result<Self> {
+        let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
+        let rest = url.strip_prefix("s3://").ok_or_else(|| {
+            invalid(format!(
+                "object_store_url must look like s3://BUCKET or s3://BUCKET/PREFIX (got {url:?})"
+            ))
+        })?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(invalid(format!("object_store_url {url:?} names no bucket")));
+        }
+        let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        // Servers other than AWS (MinIO, Ceph, moto) are addressed by path, not by a
+        // bucket subdomain.
+        if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
+            builder = builder.with_virtual_hosted_style_request(false);
+        }
+        let s3 = builder.build().map_err(|e| {
+            invalid(format!(
+                "cannot configure S3 for {url:?}: {e} (set AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+            ))
+        })?;
+        let prefix = prefix.trim_matches('/');
+        let objects: Arc<dyn ObjectStore> = if prefix.is_empty() {
+            Arc::new(s3)
+        } else {
+            Arc::new(PrefixStore::new(s3, prefix))
+        };
+        let store = Self::new(objects);
+        store.check_reachable().await.map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "the object store {url:?} does not answer as expected: {e} \
+                     (check the bucket name, AWS_ENDPOINT_URL and the credentials)"
+                ),
+            )
+        })?;
+        Ok(store)
+    }
+
+    /// Writes and reads back a small marker object: the only proof that the bucket
+    /// exists and the credentials may write (a read of a missing key answers "not
+    /// found" for a missing bucket too).
+    async fn check_reachable(&self) -> io::Result<()> {
+        let marker = ObjectPath::from("apoyo-reachability-check");
+        let text = b"apoyo: this bucket keeps support images".to_vec();
+        self.objects
+            .put(&marker, PutPayload::from(text.clone()))
+            .await
+            .map_err(io_error)?;
+        let read = self.objects.get(&marker).await.map_err(io_error)?;
+        if read.bytes().await.map_err(io_error)?.as_ref() != text.as_slice() {
+            return Err(io::Error::other("the marker object read back differently"));
+        }
+        Ok(())
     }
 
     /// Removes the staging files a killed process left in a local blob directory
@@ -133,6 +199,24 @@ impl BlobStore {
             .await
             .map_err(io_error)?;
         Ok(())
+    }
+
+    /// The keys of every blob stored (for audits and tests; walks the whole store).
+    pub async fn keys(&self) -> io::Result<Vec<String>> {
+        use futures_util::TryStreamExt;
+        let objects: Vec<object_store::ObjectMeta> = self
+            .objects
+            .list(None)
+            .try_collect()
+            .await
+            .map_err(io_error)?;
+        Ok(objects
+            .into_iter()
+            .filter_map(|meta| {
+                let key = meta.location.filename()?.to_owned();
+                Self::location(&key).is_ok().then_some(key)
+            })
+            .collect())
     }
 
     /// The blob stored under `key`.

@@ -680,6 +680,14 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The app's image store (its data directory's, or its bucket prefix).
+    pub async fn blobs(&self) -> apoyo_store::BlobStore {
+        match &self.config.object_store_url {
+            Some(url) => apoyo_store::BlobStore::open_url(url).await.unwrap(),
+            None => apoyo_store::BlobStore::in_data_dir(&self.data_dir).unwrap(),
+        }
+    }
+
     /// Another handle on the app's store (same database).
     pub async fn store(&self) -> Store {
         Store::open(self.database_url.as_deref(), &self.data_dir)
