@@ -32,7 +32,7 @@ use apoyo_store::{
 };
 use apoyo_synth::{CaptureConfig, RollConfig};
 use serde_json::Value;
-use sqlx::{Connection, Row, SqliteConnection};
+use sqlx::{AnyConnection, Connection, Row};
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -223,9 +223,14 @@ async fn prepare(dir: &Path, voters: u64, supports: u64, seed: u64) -> Res<()> {
     let mut conn = connect(&data).await?;
     let mut tx = conn.begin().await?;
     for chunk in lines.chunks(500) {
-        let placeholders =
-            vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', 'bench', 'received')"; chunk.len()]
-                .join(", ");
+        // `$N` placeholders: the same text runs on SQLite and PostgreSQL.
+        let placeholders = (0..chunk.len())
+            .map(|row| {
+                let p: Vec<String> = (1..=11).map(|k| format!("${}", row * 11 + k)).collect();
+                format!("({}, '[]', 'bench', 'received')", p.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
             "INSERT INTO supports (process_id, aspirant_id, office_id, collector_id, captured_by_user_id, \
              client_id, sequence, paper, captured_at, received_at, credential_json, precheck_json, \
@@ -253,7 +258,7 @@ async fn prepare(dir: &Path, voters: u64, supports: u64, seed: u64) -> Res<()> {
         query.execute(&mut *tx).await?;
     }
     let last = lines.last().map_or(0, |l| l.sequence);
-    sqlx::query("INSERT INTO process_sequences (process_id, last) VALUES (?, ?)")
+    sqlx::query("INSERT INTO process_sequences (process_id, last) VALUES ($1, $2)")
         .bind(process.id)
         .bind(last)
         .execute(&mut *tx)
@@ -377,11 +382,19 @@ fn expected(path: &Path) -> Res<HashMap<i64, (String, Option<i64>)>> {
     Ok(out)
 }
 
-async fn connect(data: &Path) -> Res<SqliteConnection> {
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(data.join(apoyo_store::SQLITE_FILE))
-        .foreign_keys(true);
-    Ok(SqliteConnection::connect_with(&options).await?)
+/// A direct connection to the bench's store: `APOYO_DATABASE_URL` (PostgreSQL, see
+/// bench/postgres.sh) or the SQLite file in `data`.
+async fn connect(data: &Path) -> Res<AnyConnection> {
+    sqlx::any::install_default_drivers();
+    let url = match std::env::var("APOYO_DATABASE_URL") {
+        Ok(url) => url,
+        Err(_) => format!("sqlite://{}", data.join(apoyo_store::SQLITE_FILE).display()),
+    };
+    let mut conn = AnyConnection::connect(&url).await?;
+    if conn.backend_name() == "SQLite" {
+        sqlx::Executor::execute(&mut conn, "PRAGMA foreign_keys = ON").await?;
+    }
+    Ok(conn)
 }
 
 /// CPU time (user + system, every thread) of this process so far, in seconds (Linux,
@@ -489,10 +502,10 @@ async fn run(dir: &Path) -> Res<()> {
     let stale: i64 = sqlx::query_scalar(
         "SELECT (SELECT COUNT(*) FROM ( \
            SELECT aspirant_id, outcome, supports FROM aspirant_progress WHERE supports > 0 \
-           EXCEPT SELECT aspirant_id, COALESCE(outcome, 'pending'), COUNT(*) FROM supports GROUP BY 1, 2)) \
+           EXCEPT SELECT aspirant_id, COALESCE(outcome, 'pending'), COUNT(*) FROM supports GROUP BY 1, 2) AS a) \
          + (SELECT COUNT(*) FROM ( \
            SELECT aspirant_id, COALESCE(outcome, 'pending'), COUNT(*) FROM supports GROUP BY 1, 2 \
-           EXCEPT SELECT aspirant_id, outcome, supports FROM aspirant_progress WHERE supports > 0))",
+           EXCEPT SELECT aspirant_id, outcome, supports FROM aspirant_progress WHERE supports > 0) AS b)",
     )
     .fetch_one(&mut conn)
     .await?;
@@ -500,11 +513,11 @@ async fn run(dir: &Path) -> Res<()> {
         "SELECT (SELECT COUNT(*) FROM ( \
            SELECT aspirant_id, state, section, valid FROM aspirant_section_progress WHERE valid > 0 \
            EXCEPT SELECT s.aspirant_id, o.state, s.citizen_section, COUNT(*) FROM supports s \
-             JOIN offices o ON o.id = s.office_id WHERE s.outcome = 'valid' GROUP BY 1, 2, 3)) \
+             JOIN offices o ON o.id = s.office_id WHERE s.outcome = 'valid' GROUP BY 1, 2, 3) AS a) \
          + (SELECT COUNT(*) FROM ( \
            SELECT s.aspirant_id, o.state, s.citizen_section, COUNT(*) FROM supports s \
              JOIN offices o ON o.id = s.office_id WHERE s.outcome = 'valid' GROUP BY 1, 2, 3 \
-           EXCEPT SELECT aspirant_id, state, section, valid FROM aspirant_section_progress WHERE valid > 0))",
+           EXCEPT SELECT aspirant_id, state, section, valid FROM aspirant_section_progress WHERE valid > 0) AS b)",
     )
     .fetch_one(&mut conn)
     .await?;
