@@ -56,6 +56,9 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
         config.public_url = format!("http://{}", args.listen);
         telemetry::init(&config);
         crate::serve::runtime()?.block_on(async {
+            // The roll file and the accounts go here even when the database is elsewhere.
+            std::fs::create_dir_all(&args.data_dir)
+                .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
             let store = Store::open(args.database_url.as_deref(), &args.data_dir).await?;
             prepare(&store, &args).await?;
             print_accounts(&args.data_dir, &config)?;

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use apoyo_domain::credential::CredentialInput;
 use apoyo_synth::{RollConfig, RollGenerator};
+use apoyo_testkit::backends;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -85,6 +86,8 @@ fn seed() -> u64 {
 struct World {
     dir: tempfile::TempDir,
     data_dir: PathBuf,
+    /// The PostgreSQL database of this run (`None`: SQLite in `data_dir`).
+    database_url: Option<String>,
     server: Option<Child>,
     starts: usize,
     logs: Vec<PathBuf>,
@@ -115,8 +118,10 @@ impl Drop for World {
     }
 }
 
-/// `apoyo` with a clean environment: no inherited `APOYO_*`, no `apoyo.toml` of the caller.
-fn apoyo(dir: &Path, log: &Path) -> Command {
+/// `apoyo` with a clean environment: no inherited `APOYO_*`, no `apoyo.toml` of the
+/// caller; on PostgreSQL, its database and a short job lease (so that a job the kill left
+/// `running` is taken back within seconds, as another instance would after the lease).
+fn apoyo(dir: &Path, log: &Path, database_url: Option<&str>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_apoyo"));
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("APOYO_") {
@@ -128,6 +133,11 @@ fn apoyo(dir: &Path, log: &Path) -> Command {
         .append(true)
         .open(log)
         .unwrap();
+    if let Some(url) = database_url {
+        command
+            .env("APOYO_DATABASE_URL", url)
+            .env("APOYO_JOB_LEASE_SECONDS", "2");
+    }
     command
         .current_dir(dir)
         .stdin(Stdio::null())
@@ -136,13 +146,43 @@ fn apoyo(dir: &Path, log: &Path) -> Command {
     command
 }
 
+/// A direct connection to the run's database, whichever backend (`$N` placeholders).
+async fn database(data_dir: &Path, database_url: Option<&str>) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    let url = match database_url {
+        Some(url) => url.to_owned(),
+        None => format!(
+            "sqlite://{}",
+            data_dir.join(apoyo_store::SQLITE_FILE).display()
+        ),
+    };
+    sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                if conn.backend_name() == "SQLite" {
+                    sqlx::Executor::execute(&mut *conn, "PRAGMA busy_timeout = 30000").await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await
+        .unwrap()
+}
+
 impl World {
-    fn new() -> Self {
+    async fn db(&self) -> sqlx::AnyPool {
+        database(&self.data_dir, self.database_url.as_deref()).await
+    }
+
+    async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().join("data");
         Self {
             dir,
             data_dir,
+            database_url: apoyo_testkit::fresh_database_url().await,
             server: None,
             starts: 0,
             logs: Vec::new(),
@@ -158,7 +198,7 @@ impl World {
     /// `apoyo demo --no-serve`: roll, process open around today, aspirants, collectors.
     fn prepare_demo(&mut self) -> Vec<DemoAccount> {
         let log = self.log("demo.log");
-        let status = apoyo(self.dir.path(), &log)
+        let status = apoyo(self.dir.path(), &log, self.database_url.as_deref())
             .arg("demo")
             .arg("--no-serve")
             .arg("--data-dir")
@@ -188,7 +228,7 @@ impl World {
         assert!(self.server.is_none(), "a server is already running");
         self.starts += 1;
         let log = self.log(&format!("serve-{}.log", self.starts));
-        let mut child = apoyo(self.dir.path(), &log)
+        let mut child = apoyo(self.dir.path(), &log, self.database_url.as_deref())
             .arg("serve")
             .env("APOYO_DATA_DIR", &self.data_dir)
             .env("APOYO_LISTEN", "127.0.0.1:0")
@@ -250,20 +290,14 @@ impl World {
     /// database through a read-only connection), or after 5 s anyway. Whether the job was
     /// still running at the kill is a race; returns whether one was seen.
     async fn kill_during_verification(&mut self) -> bool {
-        let options = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(self.data_dir.join(apoyo_store::SQLITE_FILE))
-            .read_only(true)
-            .busy_timeout(Duration::from_secs(5));
-        let mut db = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options)
-            .await
-            .unwrap();
+        let db = self.db().await;
         let deadline = Instant::now() + Duration::from_secs(5);
         let mut seen = false;
         while Instant::now() < deadline {
             let running: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM verification_jobs WHERE status = 'running'",
             )
-            .fetch_one(&mut db)
+            .fetch_one(&db)
             .await
             .unwrap();
             if running > 0 {
@@ -273,7 +307,7 @@ impl World {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         self.kill();
-        sqlx::Connection::close(db).await.unwrap();
+        db.close().await;
         seen
     }
 }
@@ -626,12 +660,12 @@ async fn run_client(
 // The test
 // ---------------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[backends(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_under_load_loses_and_duplicates_nothing() {
     let run = seed();
     eprintln!("crash test seed: {run} (APOYO_CRASH_SEED={run} repeats it)");
     let mut rng = Rng(run);
-    let mut world = World::new();
+    let mut world = World::new().await;
     let accounts = world.prepare_demo();
     let collectors: Vec<DemoAccount> = accounts
         .iter()
@@ -734,14 +768,20 @@ async fn sigkill_under_load_loses_and_duplicates_nothing() {
         "no send met a dead server: the kills did not happen under load"
     );
 
-    wait_until_verified(&base, &admin_token, &aspirant_ids, &world.data_dir).await;
+    let db = world.db().await;
+    wait_until_verified(&base, &admin_token, &aspirant_ids, &db).await;
     check_through_api(&base, &admin_token, &aspirant_ids, &collectors, &acked).await;
     world.kill();
-    check_database(&world.data_dir, &acked).await;
+    check_database(&db, &world.data_dir, &acked).await;
 }
 
 /// Waits until no support of any aspirant is pending verification.
-async fn wait_until_verified(base: &str, admin_token: &str, aspirant_ids: &[i64], data_dir: &Path) {
+async fn wait_until_verified(
+    base: &str,
+    admin_token: &str,
+    aspirant_ids: &[i64],
+    db: &sqlx::AnyPool,
+) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let mut pending = 0;
@@ -761,7 +801,7 @@ async fn wait_until_verified(base: &str, admin_token: &str, aspirant_ids: &[i64]
             panic!(
                 "{pending} supports still not verified after 60 s; verification jobs \
                  (status, attempts, count): {:?}",
-                job_states(data_dir).await
+                job_states(db).await
             );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -769,17 +809,11 @@ async fn wait_until_verified(base: &str, admin_token: &str, aspirant_ids: &[i64]
 }
 
 /// (status, attempts, how many) of the verification jobs, for failure messages.
-async fn job_states(data_dir: &Path) -> Vec<(String, i64, i64)> {
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(data_dir.join(apoyo_store::SQLITE_FILE))
-        .read_only(true);
-    let mut db = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options)
-        .await
-        .unwrap();
+async fn job_states(db: &sqlx::AnyPool) -> Vec<(String, i64, i64)> {
     sqlx::query_as(
         "SELECT status, attempts, COUNT(*) FROM verification_jobs GROUP BY status, attempts",
     )
-    .fetch_all(&mut db)
+    .fetch_all(db)
     .await
     .unwrap()
 }
@@ -915,23 +949,14 @@ struct StoredSupport {
 /// The database file after the last kill (only read): one row per acknowledged support and
 /// nothing else, gap-free sequences, four images each whose blobs are on disk and match,
 /// one done verification job, one reception audit entry, an outcome.
-async fn check_database(data_dir: &Path, acked: &[Acked]) {
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(data_dir.join(apoyo_store::SQLITE_FILE))
-        .busy_timeout(Duration::from_secs(30));
-    let db = sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await
-        .unwrap();
-
+async fn check_database(db: &sqlx::AnyPool, data_dir: &Path, acked: &[Acked]) {
     let rows: Vec<StoredSupport> = sqlx::query_as(
         "SELECT s.id, u.email AS collector, s.client_id, s.process_id, s.sequence, \
          s.captured_at, s.credential_json, s.outcome \
          FROM supports s JOIN collectors c ON c.id = s.collector_id \
          JOIN users u ON u.id = c.user_id ORDER BY s.id",
     )
-    .fetch_all(&db)
+    .fetch_all(db)
     .await
     .unwrap();
     let mut stored: BTreeMap<(String, String), Vec<&StoredSupport>> = BTreeMap::new();
@@ -1015,9 +1040,9 @@ async fn check_database(data_dir: &Path, acked: &[Acked]) {
             sequences.len() - present.len()
         );
         let last: i64 =
-            sqlx::query_scalar("SELECT last FROM process_sequences WHERE process_id = ?")
+            sqlx::query_scalar("SELECT last FROM process_sequences WHERE process_id = $1")
                 .bind(process_id)
-                .fetch_one(&db)
+                .fetch_one(db)
                 .await
                 .unwrap();
         assert_eq!(last, n, "process_sequences.last of process {process_id}");
@@ -1027,7 +1052,7 @@ async fn check_database(data_dir: &Path, acked: &[Acked]) {
     let images: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
         "SELECT support_id, kind, sha256, object_key, bytes FROM support_images ORDER BY support_id, kind",
     )
-    .fetch_all(&db)
+    .fetch_all(db)
     .await
     .unwrap();
     let mut kinds: BTreeMap<i64, Vec<String>> = BTreeMap::new();
@@ -1077,7 +1102,7 @@ async fn check_database(data_dir: &Path, acked: &[Acked]) {
     let jobs: Vec<(i64, String, i64)> = sqlx::query_as(
         "SELECT support_id, status, attempts FROM verification_jobs ORDER BY support_id",
     )
-    .fetch_all(&db)
+    .fetch_all(db)
     .await
     .unwrap();
     assert_eq!(jobs.len(), rows.len(), "one verification job per support");
@@ -1090,7 +1115,7 @@ async fn check_database(data_dir: &Path, acked: &[Acked]) {
     let audits: Vec<(String, i64)> = sqlx::query_as(
         "SELECT entity_id, COUNT(*) FROM audit_log WHERE action = 'support.receive' GROUP BY entity_id",
     )
-    .fetch_all(&db)
+    .fetch_all(db)
     .await
     .unwrap();
     let audited: BTreeMap<String, i64> = audits.into_iter().collect();

@@ -39,6 +39,9 @@ pub struct Config {
     pub max_json_bytes: usize,
     /// Largest support upload (`POST /api/v1/supports`: fields and four images), in bytes.
     pub max_support_bytes: usize,
+    /// Seconds a verification job claimed by an instance stays its own before another
+    /// instance may take it back (PostgreSQL; SQLite takes them all back at start-up).
+    pub job_lease_seconds: u64,
     /// `pretty` for people, `json` for log collectors.
     pub log_format: LogFormat,
     /// tracing filter, e.g. `info` or `apoyo_server=debug,info`.
@@ -68,6 +71,7 @@ impl Default for Config {
             trust_forwarded_for: false,
             max_json_bytes: 256 * 1024,
             max_support_bytes: 10 * 1024 * 1024,
+            job_lease_seconds: 300,
             log_format: LogFormat::Pretty,
             log_level: "info".into(),
         }
@@ -142,6 +146,7 @@ impl fmt::Debug for Config {
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("max_json_bytes", &self.max_json_bytes)
             .field("max_support_bytes", &self.max_support_bytes)
+            .field("job_lease_seconds", &self.job_lease_seconds)
             .field("log_format", &self.log_format)
             .finish_non_exhaustive()
     }

@@ -163,6 +163,7 @@ impl App {
                     source,
                 })?;
         let address = listener.local_addr().map_err(ServerError::Serve)?;
+        let store = store.with_job_lease(Duration::from_secs(config.job_lease_seconds.max(1)));
         let state = AppState {
             store,
             dummy_hash: Arc::from(auth::dummy_hash().await?),

@@ -30,7 +30,9 @@ pub async fn run(store: Store, mut stop: watch::Receiver<bool>) {
         if *stop.borrow() {
             break;
         }
-        if store.backend() == Backend::Postgres && last_recovery.elapsed() >= RECOVERY_INTERVAL {
+        // Often enough that a job is back at most a lease and a half after its worker died.
+        let every = RECOVERY_INTERVAL.min(store.job_lease() / 2);
+        if store.backend() == Backend::Postgres && last_recovery.elapsed() >= every {
             recover_interrupted_work(&store).await;
             last_recovery = std::time::Instant::now();
         }

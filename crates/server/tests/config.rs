@@ -62,6 +62,7 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
         ("trust_forwarded_for", "true"),
         ("max_json_bytes", "65536"),
         ("max_support_bytes", "5242880"),
+        ("job_lease_seconds", "120"),
         ("log_format", "\"json\""),
         ("log_level", "\"apoyo_server=debug,info\""),
     ];
@@ -79,6 +80,7 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
         ("trust_forwarded_for", "false"),
         ("max_json_bytes", "1024"),
         ("max_support_bytes", "2048"),
+        ("job_lease_seconds", "30"),
         ("log_format", "pretty"),
         ("log_level", "warn"),
     ];
@@ -125,6 +127,7 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
         assert!(config.trust_forwarded_for);
         assert_eq!(config.max_json_bytes, 65_536);
         assert_eq!(config.max_support_bytes, 5_242_880);
+        assert_eq!(config.job_lease_seconds, 120);
         assert_eq!(config.log_format, LogFormat::Json);
         assert_eq!(config.log_level, "apoyo_server=debug,info");
 
@@ -158,6 +161,7 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
         assert!(!config.trust_forwarded_for);
         assert_eq!(config.max_json_bytes, 1024);
         assert_eq!(config.max_support_bytes, 2048);
+        assert_eq!(config.job_lease_seconds, 30);
         assert_eq!(config.log_format, LogFormat::Pretty);
         assert_eq!(config.log_level, "warn");
         Ok(())

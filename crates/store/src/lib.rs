@@ -83,6 +83,8 @@ pub(crate) enum Native {
 pub struct Store {
     pool: AnyPool,
     native: Native,
+    /// How long a claimed verification job belongs to its worker (PostgreSQL).
+    job_lease: Duration,
 }
 
 /// A write transaction of the shared SQL.
@@ -183,6 +185,7 @@ impl Store {
         Ok(Self {
             pool,
             native: Native::Sqlite(native),
+            job_lease: JOB_LEASE,
         })
     }
 
@@ -215,7 +218,18 @@ impl Store {
         Ok(Self {
             pool,
             native: Native::Postgres(native),
+            job_lease: JOB_LEASE,
         })
+    }
+
+    /// The same store with another job lease (see [`Store::reset_stale_jobs`]).
+    pub fn with_job_lease(mut self, lease: Duration) -> Self {
+        self.job_lease = lease;
+        self
+    }
+
+    pub fn job_lease(&self) -> Duration {
+        self.job_lease
     }
 
     pub fn backend(&self) -> Backend {

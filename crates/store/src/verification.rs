@@ -270,8 +270,9 @@ pub(crate) async fn store_outcome(
     Ok(true)
 }
 
-/// How long a claimed job belongs to the instance that claimed it before another may
-/// take it back (PostgreSQL; see [`Store::reset_stale_jobs`]).
+/// How long, by default, a claimed job belongs to the instance that claimed it before
+/// another may take it back (PostgreSQL; see [`Store::reset_stale_jobs`]; the server's
+/// `job_lease_seconds`).
 pub const JOB_LEASE: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl Store {
@@ -306,12 +307,13 @@ impl Store {
     /// `pending`; called at start-up, before any worker runs, and from time to time.
     /// Returns how many. On SQLite one process owns the file, so every `running` job is
     /// stale at start-up; on PostgreSQL other instances may be running theirs, so only
-    /// jobs claimed more than [`JOB_LEASE`] ago are (a job takes milliseconds).
+    /// jobs claimed longer ago than the store's job lease ([`JOB_LEASE`] unless set with
+    /// [`Store::with_job_lease`]) are (a job takes milliseconds).
     pub async fn reset_stale_jobs(&self) -> Result<u64, StoreError> {
         let now = clock::now();
         let stale_before = match self.backend() {
             crate::Backend::Sqlite => now.clone(),
-            crate::Backend::Postgres => clock::before(JOB_LEASE),
+            crate::Backend::Postgres => clock::before(self.job_lease),
         };
         let done = sqlx::query(
             "UPDATE verification_jobs SET status = 'pending', updated_at = $1 \
