@@ -1,4 +1,5 @@
-//! `apoyo roll …` end to end: generate, import, list, show, and an import killed midway.
+//! `apoyo roll …` end to end: generate, import, list, show, and an import killed midway;
+//! on SQLite and, with `--database-url`, on a fresh PostgreSQL database (`#[backends]`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -6,11 +7,37 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use std::cell::RefCell;
+
+use apoyo_testkit::backends;
 use serde_json::Value;
+
+thread_local! {
+    /// The PostgreSQL database of the running test (`None`: SQLite in `--data-dir`).
+    static DATABASE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Gives the running test a fresh database on its backend.
+async fn fresh_store() {
+    let url = apoyo_testkit::fresh_database_url().await;
+    DATABASE.with(|d| *d.borrow_mut() = url);
+}
+
+/// `args` with `--database-url` after `--data-dir DIR` when the test runs on PostgreSQL.
+fn with_database(args: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    if let Some(url) = DATABASE.with(|d| d.borrow().clone()) {
+        if let Some(i) = out.iter().position(|a| a == "--data-dir") {
+            out.insert(i + 2, url);
+            out.insert(i + 2, "--database-url".to_owned());
+        }
+    }
+    out
+}
 
 fn apoyo(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_apoyo"))
-        .args(args)
+        .args(with_database(args))
         .output()
         .expect("run apoyo")
 }
@@ -46,8 +73,9 @@ fn list(data: &str) -> Vec<Value> {
     serde_json::from_str(&ok(&apoyo(&["roll", "--data-dir", data, "list", "--json"]))).unwrap()
 }
 
-#[test]
-fn generated_rolls_are_deterministic_and_import_with_the_public_proportions() {
+#[backends]
+async fn generated_rolls_are_deterministic_and_import_with_the_public_proportions() {
+    fresh_store().await;
     let dir = tempfile::tempdir().unwrap();
     let a = generate(dir.path(), "a.csv", 30_000, 11);
     let b = generate(dir.path(), "b.csv", 30_000, 11);
@@ -124,8 +152,9 @@ fn generated_rolls_are_deterministic_and_import_with_the_public_proportions() {
     );
 }
 
-#[test]
-fn a_bad_file_is_refused_with_line_numbers_and_changes_nothing() {
+#[backends]
+async fn a_bad_file_is_refused_with_line_numbers_and_changes_nothing() {
+    fresh_store().await;
     let dir = tempfile::tempdir().unwrap();
     let good = generate(dir.path(), "good.csv", 2_000, 3);
     let data = dir.path().join("data");
@@ -173,8 +202,9 @@ fn a_bad_file_is_refused_with_line_numbers_and_changes_nothing() {
     assert_eq!(snapshots[0]["active"], true);
 }
 
-#[test]
-fn an_import_killed_midway_leaves_the_store_as_it_was() {
+#[backends]
+async fn an_import_killed_midway_leaves_the_store_as_it_was() {
+    fresh_store().await;
     let dir = tempfile::tempdir().unwrap();
     let small = generate(dir.path(), "small.csv", 1_000, 5);
     let big = generate(dir.path(), "big.csv", 250_000, 6);
@@ -194,7 +224,7 @@ fn an_import_killed_midway_leaves_the_store_as_it_was() {
     let before = list(data);
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_apoyo"))
-        .args([
+        .args(with_database(&[
             "roll",
             "--data-dir",
             data,
@@ -204,7 +234,7 @@ fn an_import_killed_midway_leaves_the_store_as_it_was() {
             "2024-09-30",
             "--name",
             "killed",
-        ])
+        ]))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
