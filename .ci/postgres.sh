@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster for the tests and benchmarks, on loopback.
 #
-#   eval "$(.ci/postgres.sh start)"   # prints: export APOYO_TEST_POSTGRES_URL=… APOYO_PG_DIR=…
+#   eval "$(.ci/postgres.sh start)"   # prints: export APOYO_TEST_POSTGRES_URL=… APOYO_TEST_POSTGRES_DIR=…
 #   .ci/postgres.sh stop              # stops it and removes its directory
 #
 # Uses the PostgreSQL server binaries of the machine (initdb, pg_ctl; PG_BIN overrides
@@ -49,10 +49,10 @@ case "${1:-}" in
     as_pg "$PG_CTL" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 start >/dev/null ||
       { cat "$DIR/server.log" >&2; exit 1; }
     echo "export APOYO_TEST_POSTGRES_URL=postgres://apoyo@127.0.0.1:$PORT/postgres"
-    echo "export APOYO_PG_DIR=$DIR"
+    echo "export APOYO_TEST_POSTGRES_DIR=$DIR"
     ;;
   stop)
-    DIR=${APOYO_PG_DIR:?APOYO_PG_DIR is not set: run with the variables start printed}
+    DIR=${APOYO_TEST_POSTGRES_DIR:?APOYO_TEST_POSTGRES_DIR is not set: run with the variables start printed}
     as_pg "$(find_bin pg_ctl)" -D "$DIR/data" -m fast -w stop >/dev/null 2>&1 || true
     rm -rf "$DIR"
     ;;

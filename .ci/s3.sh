@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway S3-compatible server for the tests (moto's server, from PyPI), on loopback.
 #
-#   eval "$(.ci/s3.sh start)"   # prints: export APOYO_TEST_S3_URL=s3://apoyo-test AWS_… APOYO_S3_PID=…
+#   eval "$(.ci/s3.sh start)"   # prints: export APOYO_TEST_S3_URL=s3://apoyo-test AWS_… APOYO_TEST_S3_PID=…
 #   .ci/s3.sh stop              # stops it
 #
 # The virtualenv is kept in target/s3-venv (reused by later runs; not committed).
@@ -36,10 +36,10 @@ case "${1:-}" in
     echo "export AWS_SECRET_ACCESS_KEY=apoyo-test-secret"
     echo "export AWS_REGION=us-east-1"
     echo "export AWS_ALLOW_HTTP=true"
-    echo "export APOYO_S3_PID=$PID"
+    echo "export APOYO_TEST_S3_PID=$PID"
     ;;
   stop)
-    kill "${APOYO_S3_PID:?APOYO_S3_PID is not set: run with the variables start printed}" 2>/dev/null || true
+    kill "${APOYO_TEST_S3_PID:?APOYO_TEST_S3_PID is not set: run with the variables start printed}" 2>/dev/null || true
     ;;
   *)
     echo "usage: $0 start|stop" >&2

@@ -81,17 +81,15 @@ impl Default for Config {
 /// `APOYO_*` variables that are not fields: the log filter (`APOYO_LOG`, telemetry.rs),
 /// the test oracle of crates/domain/tests/differential.rs (`APOYO_ORACLE_PYTHON`, set by
 /// .ci/run), the switch of the capture app's browser tests (`APOYO_BROWSER_TESTS`,
-/// crates/server/tests/browser.rs) and the services the tests run against
-/// (`APOYO_TEST_POSTGRES_URL`, `APOYO_TEST_S3_URL`, `APOYO_TEST_SERVICES`, started by
-/// .ci/run). Any other unknown `APOYO_*` variable is refused like an unknown file key.
-const NOT_CONFIGURATION: &[&str] = &[
-    "log",
-    "oracle_python",
-    "browser_tests",
-    "test_postgres_url",
-    "test_s3_url",
-    "test_services",
-];
+/// crates/server/tests/browser.rs); and every `APOYO_TEST_*` variable (the services the
+/// tests run against, started by .ci/run). Any other unknown `APOYO_*` variable is
+/// refused like an unknown file key.
+const NOT_CONFIGURATION: &[&str] = &["log", "oracle_python", "browser_tests"];
+
+/// `APOYO_TEST_*` variables belong to the test harness and .ci/run, never to the server.
+fn is_configuration(key: &str) -> bool {
+    !key.to_ascii_lowercase().starts_with("test_")
+}
 
 /// A connection URL without its password, for logs.
 pub fn redact_url(url: &str) -> String {
@@ -118,7 +116,11 @@ impl Config {
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
             None => figment = figment.merge(Toml::file("apoyo.toml")),
         }
-        figment = figment.merge(Env::prefixed("APOYO_").ignore(NOT_CONFIGURATION));
+        figment = figment.merge(
+            Env::prefixed("APOYO_")
+                .ignore(NOT_CONFIGURATION)
+                .filter(|key| is_configuration(key.as_str())),
+        );
         figment.extract().map_err(|e| ConfigError(Box::new(e)))
     }
 
