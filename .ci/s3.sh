@@ -20,7 +20,9 @@ case "${1:-}" in
     fi
     PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     LOG=$(mktemp /tmp/apoyo-s3.XXXXXX.log)
-    nohup "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$LOG" 2>&1 &
+    # The module, not the console script: a venv moved with its target directory keeps
+    # working (scripts carry the old path in their first line).
+    nohup "$VENV/bin/python" -m moto.server -H 127.0.0.1 -p "$PORT" >"$LOG" 2>&1 &
     PID=$!
     for _ in $(seq 1 100); do
       curl -sf -o /dev/null "http://127.0.0.1:$PORT/moto-api/" && break
