@@ -247,49 +247,110 @@ CREATE TABLE aspirant_section_progress (
     PRIMARY KEY (aspirant_id, state, section)
 );
 
--- Counts a support's current outcome (and, when valid, its sección).
-CREATE FUNCTION supports_progress_count(s supports) RETURNS void LANGUAGE plpgsql AS $$
+-- The counters move once per statement, not once per row: a batch re-verification
+-- rewrites thousands of supports in one UPDATE, and updating the same counter row once
+-- per support inside one transaction is quadratic on PostgreSQL (every version of the
+-- row stays until the commit). Statement triggers with transition tables add up the
+-- changes first. (SQLite updates in place and keeps its row triggers.)
+
+-- Adds the deltas (supports per aspirant and outcome; valid supports per aspirant,
+-- state and sección) to the counters: increases may create rows, decreases only meet
+-- rows that exist. Arrays, not temporary tables: no catalog work per statement.
+CREATE FUNCTION supports_progress_apply(
+    p_aspirant BIGINT[], p_outcome TEXT[], p_n BIGINT[],
+    s_aspirant BIGINT[], s_state BIGINT[], s_section BIGINT[], s_n BIGINT[]
+) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO aspirant_progress (aspirant_id, outcome, supports)
-        VALUES (s.aspirant_id, COALESCE(s.outcome, 'pending'), 1)
-        ON CONFLICT (aspirant_id, outcome)
-        DO UPDATE SET supports = aspirant_progress.supports + 1;
-    INSERT INTO aspirant_section_progress (aspirant_id, state, section, valid)
-        SELECT s.aspirant_id, o.state, s.citizen_section, 1 FROM offices o
-        WHERE o.id = s.office_id AND s.outcome = 'valid' AND s.citizen_section IS NOT NULL
-        ON CONFLICT (aspirant_id, state, section)
-        DO UPDATE SET valid = aspirant_section_progress.valid + 1;
+    IF p_aspirant IS NOT NULL THEN
+        INSERT INTO aspirant_progress AS p (aspirant_id, outcome, supports)
+            SELECT a, o, n FROM unnest(p_aspirant, p_outcome, p_n) AS d(a, o, n) WHERE n > 0
+            ON CONFLICT (aspirant_id, outcome)
+            DO UPDATE SET supports = p.supports + EXCLUDED.supports;
+        UPDATE aspirant_progress AS p SET supports = p.supports + d.n
+            FROM unnest(p_aspirant, p_outcome, p_n) AS d(a, o, n)
+            WHERE d.n < 0 AND p.aspirant_id = d.a AND p.outcome = d.o;
+    END IF;
+    IF s_aspirant IS NOT NULL THEN
+        INSERT INTO aspirant_section_progress AS p (aspirant_id, state, section, valid)
+            SELECT a, st, se, n FROM unnest(s_aspirant, s_state, s_section, s_n) AS d(a, st, se, n)
+            WHERE n > 0
+            ON CONFLICT (aspirant_id, state, section)
+            DO UPDATE SET valid = p.valid + EXCLUDED.valid;
+        UPDATE aspirant_section_progress AS p SET valid = p.valid + d.n
+            FROM unnest(s_aspirant, s_state, s_section, s_n) AS d(a, st, se, n)
+            WHERE d.n < 0 AND p.aspirant_id = d.a AND p.state = d.st AND p.section = d.se;
+    END IF;
 END;
 $$;
 
 CREATE FUNCTION supports_progress_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    pa BIGINT[]; po TEXT[]; pn BIGINT[];
+    sa BIGINT[]; ss BIGINT[]; sc BIGINT[]; sn BIGINT[];
 BEGIN
-    PERFORM supports_progress_count(NEW);
+    SELECT array_agg(aspirant_id), array_agg(outcome), array_agg(n) INTO pa, po, pn
+    FROM (SELECT aspirant_id, COALESCE(outcome, 'pending') AS outcome, COUNT(*) AS n
+          FROM new_rows GROUP BY 1, 2) AS d;
+    SELECT array_agg(aspirant_id), array_agg(state), array_agg(section), array_agg(n)
+    INTO sa, ss, sc, sn
+    FROM (SELECT r.aspirant_id, o.state, r.citizen_section AS section, COUNT(*) AS n
+          FROM new_rows r JOIN offices o ON o.id = r.office_id
+          WHERE r.outcome = 'valid' AND r.citizen_section IS NOT NULL
+          GROUP BY 1, 2, 3) AS d;
+    PERFORM supports_progress_apply(pa, po, pn, sa, ss, sc, sn);
     RETURN NULL;
 END;
 $$;
 
 CREATE FUNCTION supports_progress_on_update() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    pa BIGINT[]; po TEXT[]; pn BIGINT[];
+    sa BIGINT[]; ss BIGINT[]; sc BIGINT[]; sn BIGINT[];
 BEGIN
-    UPDATE aspirant_progress SET supports = supports - 1
-        WHERE aspirant_id = OLD.aspirant_id AND outcome = COALESCE(OLD.outcome, 'pending');
-    UPDATE aspirant_section_progress SET valid = valid - 1
-        WHERE OLD.outcome = 'valid' AND OLD.citizen_section IS NOT NULL
-        AND aspirant_id = OLD.aspirant_id AND section = OLD.citizen_section
-        AND state = (SELECT state FROM offices WHERE id = OLD.office_id);
-    PERFORM supports_progress_count(NEW);
+    -- Most UPDATEs of supports touch neither outcome nor sección.
+    IF NOT EXISTS (SELECT 1 FROM old_rows o JOIN new_rows w ON w.id = o.id
+                   WHERE o.outcome IS DISTINCT FROM w.outcome
+                   OR o.citizen_section IS DISTINCT FROM w.citizen_section) THEN
+        RETURN NULL;
+    END IF;
+    SELECT array_agg(aspirant_id), array_agg(outcome), array_agg(n) INTO pa, po, pn
+    FROM (SELECT aspirant_id, outcome, SUM(n) AS n FROM (
+              SELECT o.aspirant_id, COALESCE(o.outcome, 'pending') AS outcome, -1 AS n
+              FROM old_rows o JOIN new_rows w ON w.id = o.id
+              WHERE o.outcome IS DISTINCT FROM w.outcome
+              UNION ALL
+              SELECT w.aspirant_id, COALESCE(w.outcome, 'pending'), 1
+              FROM old_rows o JOIN new_rows w ON w.id = o.id
+              WHERE o.outcome IS DISTINCT FROM w.outcome
+          ) AS moves GROUP BY 1, 2 HAVING SUM(n) <> 0) AS d;
+    SELECT array_agg(aspirant_id), array_agg(state), array_agg(section), array_agg(n)
+    INTO sa, ss, sc, sn
+    FROM (SELECT aspirant_id, state, section, SUM(n) AS n FROM (
+              SELECT o.aspirant_id, f.state, o.citizen_section AS section, -1 AS n
+              FROM old_rows o JOIN new_rows w ON w.id = o.id JOIN offices f ON f.id = o.office_id
+              WHERE o.outcome = 'valid' AND o.citizen_section IS NOT NULL
+              AND (w.outcome IS DISTINCT FROM o.outcome
+                   OR w.citizen_section IS DISTINCT FROM o.citizen_section)
+              UNION ALL
+              SELECT w.aspirant_id, f.state, w.citizen_section, 1
+              FROM old_rows o JOIN new_rows w ON w.id = o.id JOIN offices f ON f.id = w.office_id
+              WHERE w.outcome = 'valid' AND w.citizen_section IS NOT NULL
+              AND (w.outcome IS DISTINCT FROM o.outcome
+                   OR w.citizen_section IS DISTINCT FROM o.citizen_section)
+          ) AS moves GROUP BY 1, 2, 3 HAVING SUM(n) <> 0) AS d;
+    PERFORM supports_progress_apply(pa, po, pn, sa, ss, sc, sn);
     RETURN NULL;
 END;
 $$;
 
 CREATE TRIGGER supports_progress_insert AFTER INSERT ON supports
-    FOR EACH ROW EXECUTE FUNCTION supports_progress_on_insert();
-CREATE TRIGGER supports_progress_update
-    AFTER UPDATE OF outcome, citizen_section ON supports
-    FOR EACH ROW
-    WHEN (OLD.outcome IS DISTINCT FROM NEW.outcome
-          OR OLD.citizen_section IS DISTINCT FROM NEW.citizen_section)
-    EXECUTE FUNCTION supports_progress_on_update();
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION supports_progress_on_insert();
+-- Every UPDATE statement (a trigger with transition tables cannot name columns); the
+-- function counts only rows whose outcome or sección changed.
+CREATE TRIGGER supports_progress_update AFTER UPDATE ON supports
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION supports_progress_on_update();
 
 CREATE TABLE reverification_runs (
     id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
