@@ -139,9 +139,7 @@ fn read_one(reader: &Reader, path: &Path, reference: Date) -> anyhow::Result<ser
     }
     let bytes = std::fs::read(path).context("cannot read the file")?;
     let started = Instant::now();
-    let decoded = image::load_from_memory(&bytes)
-        .context("not a JPEG or PNG image this program can decode")?
-        .into_luma8();
+    let decoded = decode_gray(&bytes)?;
     let image = ImageRef::new(
         decoded.width(),
         decoded.height(),
@@ -231,4 +229,32 @@ fn today_utc() -> Date {
     let now = time::OffsetDateTime::now_utc().date();
     Date::new(now.year(), u8::from(now.month()), now.day())
         .unwrap_or_else(|| Date::from_days_since_epoch(0))
+}
+
+/// The photograph as grey pixels, all the reader needs: a JPEG straight to luma with
+/// zune-jpeg (no colour conversion; 2–3× faster than through RGB), a PNG through `image`.
+fn decode_gray(bytes: &[u8]) -> anyhow::Result<image::GrayImage> {
+    let not_decodable = "not a JPEG or PNG image this program can decode";
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return Ok(image::load_from_memory(bytes)
+            .context(not_decodable)?
+            .into_luma8());
+    }
+    let options = zune_core::options::DecoderOptions::default()
+        .jpeg_set_out_colorspace(zune_core::colorspace::ColorSpace::Luma);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(
+        zune_core::bytestream::ZCursor::new(bytes),
+        options,
+    );
+    let pixels = decoder
+        .decode()
+        .map_err(|e| anyhow::anyhow!("{e:?}"))
+        .context(not_decodable)?;
+    let (width, height) = decoder.dimensions().context(not_decodable)?;
+    image::GrayImage::from_raw(
+        u32::try_from(width).context(not_decodable)?,
+        u32::try_from(height).context(not_decodable)?,
+        pixels,
+    )
+    .context(not_decodable)
 }

@@ -65,9 +65,7 @@ fn main() {
 
         let started = Instant::now();
         let bytes = std::fs::read(dir.join(&file)).expect("image");
-        let decoded = image::load_from_memory(&bytes)
-            .expect("decode")
-            .into_luma8();
+        let decoded = decode_gray(&bytes);
         let decoded_at = Instant::now();
         let image = ImageRef::new(
             decoded.width(),
@@ -268,4 +266,22 @@ fn run_tesseract(
         .filter(|l| l.len() >= 10)
         .collect();
     (lines, ms)
+}
+
+/// The photograph as grey pixels: JPEG decoded straight to luma with zune-jpeg (as the
+/// server's cross-check does; no colour conversion), anything else through `image`.
+fn decode_gray(bytes: &[u8]) -> image::GrayImage {
+    if bytes.starts_with(&[0xFF, 0xD8]) {
+        let options = zune_core::options::DecoderOptions::default()
+            .jpeg_set_out_colorspace(zune_core::colorspace::ColorSpace::Luma);
+        let mut decoder = zune_jpeg::JpegDecoder::new_with_options(
+            zune_core::bytestream::ZCursor::new(bytes),
+            options,
+        );
+        let pixels = decoder.decode().expect("decode");
+        let (width, height) = decoder.dimensions().expect("dimensions");
+        image::GrayImage::from_raw(width as u32, height as u32, pixels).expect("luma buffer")
+    } else {
+        image::load_from_memory(bytes).expect("decode").into_luma8()
+    }
 }
