@@ -14,6 +14,7 @@ pub mod date;
 pub mod mrz;
 pub mod names;
 pub mod outcome;
+pub mod review;
 pub mod roll;
 pub mod threshold;
 pub mod verification;

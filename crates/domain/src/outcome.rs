@@ -104,6 +104,10 @@ pub enum RollOutcome {
     DuplicateSameAspirant,
     /// The same citizen already supports another aspirant for the same office, received earlier.
     DuplicateOtherAspirant,
+    /// Found on the roll, but the Mesa de Control recorded an inconsistency that
+    /// invalidates it (DOMAIN §5.B). Such a support neither counts nor blocks a later
+    /// support of the same citizen.
+    ReviewInconsistent,
 }
 
 impl RollOutcome {
@@ -119,6 +123,7 @@ impl RollOutcome {
             Self::PaperNotAllowed => "paper_not_allowed".into(),
             Self::DuplicateSameAspirant => "duplicate_same_aspirant".into(),
             Self::DuplicateOtherAspirant => "duplicate_other_aspirant".into(),
+            Self::ReviewInconsistent => "review_inconsistent".into(),
         }
     }
 
@@ -135,6 +140,7 @@ impl RollOutcome {
             "paper_not_allowed" => Self::PaperNotAllowed,
             "duplicate_same_aspirant" => Self::DuplicateSameAspirant,
             "duplicate_other_aspirant" => Self::DuplicateOtherAspirant,
+            "review_inconsistent" => Self::ReviewInconsistent,
             _ => return None,
         })
     }
@@ -157,6 +163,7 @@ impl RollOutcome {
             Self::PaperNotAllowed => "Fuera del régimen de excepción".into(),
             Self::DuplicateSameAspirant => "Duplicado (mismo aspirante)".into(),
             Self::DuplicateOtherAspirant => "Duplicado (apoyo previo a otro aspirante)".into(),
+            Self::ReviewInconsistent => "Con inconsistencias (Mesa de Control)".into(),
         }
     }
 
@@ -170,6 +177,7 @@ impl RollOutcome {
             Self::PaperNotAllowed,
             Self::DuplicateSameAspirant,
             Self::DuplicateOtherAspirant,
+            Self::ReviewInconsistent,
         ]);
         all
     }

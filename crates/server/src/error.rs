@@ -115,6 +115,8 @@ fn label_es(what: &str) -> &'static str {
         "image" => "la imagen",
         "job" => "un trabajo de verificación fallido con ese número",
         "route" => "la dirección solicitada",
+        "objection" => "la objeción",
+        "inconsistency type" => "la inconsistencia en el catálogo",
         _ => "el recurso",
     }
 }
@@ -154,6 +156,18 @@ impl From<StoreError> for ApiError {
                 Conflict::SupportClientIdReused(client_id) => format!(
                     "Ya se recibió un apoyo con el identificador {client_id} y otro contenido. Un reenvío debe ser idéntico; un apoyo nuevo necesita un identificador nuevo."
                 ),
+                Conflict::ReviewHeldByOther(id) => format!(
+                    "Otra persona revisora tiene asignado el apoyo {id}. Pida el siguiente de la cola."
+                ),
+                Conflict::ObjectionOpen(id) => format!(
+                    "El apoyo {id} ya tiene una objeción en trámite; espere su resolución."
+                ),
+                Conflict::ObjectionResolved(id) => format!(
+                    "La objeción {id} ya fue resuelta; la resolución no se puede cambiar."
+                ),
+                Conflict::InconsistencyCodeTaken(code) => format!(
+                    "Ya existe una inconsistencia con la clave «{code}»; elija otra."
+                ),
             }),
             StoreError::Rule(rule) => Self::Unprocessable(match rule {
                 RuleViolation::CollectorNotOnRoll(clave) => format!(
@@ -176,6 +190,24 @@ impl From<StoreError> for ApiError {
                 RuleViolation::SupportImagesIncomplete => {
                     "Un apoyo lleva exactamente cuatro imágenes: front, back, live_photo y signature.".into()
                 }
+                RuleViolation::UnknownInconsistency(code) => format!(
+                    "La inconsistencia «{code}» no está en el catálogo vigente. Elija una de la lista."
+                ),
+                RuleViolation::NotInReviewQueue(id) => format!(
+                    "El apoyo {id} no está en la cola de la Mesa de Control. Tome el siguiente de la cola."
+                ),
+                RuleViolation::NotVerified(id) => format!(
+                    "El apoyo {id} aún no se compulsa contra la Lista Nominal; espere a que termine."
+                ),
+                RuleViolation::HearingClosed => {
+                    "El periodo de garantía de audiencia no está abierto. Consulte las fechas que fijó el OPL.".into()
+                }
+                RuleViolation::NotRejected(id) => format!(
+                    "El apoyo {id} no está rechazado: sólo se pueden objetar apoyos rechazados."
+                ),
+                RuleViolation::RollRejectionNotGrantable(id) => format!(
+                    "El apoyo {id} se rechazó por la compulsa con la Lista Nominal, no por la Mesa de Control; declarar procedente la objeción no cambia ese resultado. Responda como improcedente explicando la situación registral."
+                ),
             }),
             other => Self::Internal(other.to_string()),
         }

@@ -66,6 +66,20 @@ enum Body {
     RollSnapshot,
     /// A well-formed paper support (multipart, three images) with a client id never used.
     PaperSupport,
+    /// A new catalogue entry with a code never used.
+    InconsistencyType,
+    /// `{"active": true}`.
+    Active,
+    /// The default review policy, no hearing window.
+    ReviewSettings,
+    /// `{}` (nothing on the reviewer's screen).
+    Empty,
+    /// A decision: valid.
+    Decision,
+    /// An objection's argument.
+    Objection,
+    /// A resolution: denied, with a note.
+    Resolution,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -183,6 +197,26 @@ const TABLE: &[Row] = &[
     row("GET", "/api/v1/users", "/api/v1/users", Body::None, plain(401, 200, 403, 403, 403)),
     row("GET", "/api/v1/roll/snapshots", "/api/v1/roll/snapshots", Body::None, plain(401, 200, 200, 403, 403)),
     row("GET", "/api/v1/audit", "/api/v1/audit", Body::None, plain(401, 200, 403, 403, 403)),
+    row("GET", "/api/v1/inconsistency-types", "/api/v1/inconsistency-types", Body::None, plain(401, 200, 200, 403, 403)),
+    row("POST", "/api/v1/inconsistency-types", "/api/v1/inconsistency-types", Body::InconsistencyType, plain(401, 201, 403, 403, 403)),
+    row("PUT", "/api/v1/inconsistency-types/{code}", "/api/v1/inconsistency-types/{code}", Body::Active, with_ids(401, 204, 403, 403, 403, 403, 403)),
+    row("GET", "/api/v1/processes/{id}/review-settings", "/api/v1/processes/{process}/review-settings", Body::None, with_ids(401, 200, 200, 200, 403, 404, 403)),
+    row("PUT", "/api/v1/processes/{id}/review-settings", "/api/v1/processes/{process}/review-settings", Body::ReviewSettings, with_ids(401, 204, 403, 403, 403, 403, 403)),
+    row("GET", "/api/v1/processes/{id}/review-status", "/api/v1/processes/{process}/review-status", Body::None, with_ids(401, 200, 200, 403, 403, 403, 403)),
+    row("GET", "/api/v1/reviewers/hours", "/api/v1/reviewers/hours", Body::None, plain(401, 200, 403, 403, 403)),
+    // A's only support found on the roll is the whole sample: the administrator takes it,
+    // the reviewer finds the queue empty.
+    row("POST", "/api/v1/processes/{id}/review/next", "/api/v1/processes/{process}/review/next", Body::Empty, with_ids(401, 200, 204, 403, 403, 403, 403)),
+    // The administrator holds it and decides; then it is no longer in the queue.
+    row("POST", "/api/v1/supports/{id}/review", "/api/v1/supports/{support}/review", Body::Decision, with_ids(401, 200, 422, 403, 403, 403, 403)),
+    row("DELETE", "/api/v1/supports/{id}/review/claim", "/api/v1/supports/{support}/review/claim", Body::None, with_ids(401, 204, 204, 403, 403, 403, 403)),
+    row("GET", "/api/v1/supports/{id}/reviews", "/api/v1/supports/{support}/reviews", Body::None, with_ids(401, 200, 200, 200, 404, 404, 404)),
+    // The hearing is not open (and A's support is valid).
+    row("POST", "/api/v1/supports/{id}/objections", "/api/v1/supports/{support}/objections", Body::Objection, with_ids(401, 403, 403, 422, 403, 404, 403)),
+    row("GET", "/api/v1/objections", "/api/v1/objections", Body::None, plain(401, 200, 200, 200, 403)),
+    row("GET", "/api/v1/objections/{id}", "/api/v1/objections/{objection}", Body::None, with_ids(401, 200, 200, 200, 404, 404, 404)),
+    // The administrator resolves A's objection; the reviewer comes too late.
+    row("POST", "/api/v1/objections/{id}/resolution", "/api/v1/objections/{objection}/resolution", Body::Resolution, with_ids(401, 200, 409, 403, 403, 403, 403)),
 ];
 
 /// (method, path) of every operation in the OpenAPI document.
@@ -263,6 +297,8 @@ struct Ids {
     collector2: i64,
     /// A support sent by the column's collector (A's, or B's for foreign ids).
     support: i64,
+    /// An objection to that support.
+    objection: i64,
 }
 
 fn target(template: &str, ids: &Ids) -> String {
@@ -273,6 +309,8 @@ fn target(template: &str, ids: &Ids) -> String {
         .replace("{collector2}", &ids.collector2.to_string())
         .replace("{collector}", &ids.collector.to_string())
         .replace("{support}", &ids.support.to_string())
+        .replace("{objection}", &ids.objection.to_string())
+        .replace("{code}", "illegible")
         // No job has failed in this world: the administrator is told there is none.
         .replace("{job}", "999999")
 }
@@ -282,6 +320,8 @@ fn error_code(status: u16) -> &'static str {
         401 => "unauthenticated",
         403 => "forbidden",
         404 => "not_found",
+        409 => "conflict",
+        422 => "unprocessable",
         _ => "",
     }
 }
@@ -304,6 +344,27 @@ async fn every_endpoint_with_every_role_and_foreign_ids() {
             .expect(201);
         supports.push(reply.body["support_id"].as_i64().unwrap());
     }
+    // Verified before the review rows run (only A's support is found on the roll).
+    app.all_verified().await;
+    // One objection each, staged (the hearing is closed, so the API would refuse them).
+    let mut objections = Vec::new();
+    for (support, aspirant, member) in [
+        (supports[0], world.aspirant_a, &world.a),
+        (supports[1], world.aspirant_b, &world.b),
+    ] {
+        app.execute_sql(&format!(
+            "INSERT INTO objections (support_id, aspirant_id, filed_by, outcome_at_filing, argument, filed_at, status) \
+             VALUES ({support}, {aspirant}, {}, 'not_found', 'Argumento de la matriz de permisos.', '2026-01-01T00:00:00Z', 'open')",
+            member.account.user_id
+        ))
+        .await;
+        objections.push(
+            app.scalar(&format!(
+                "SELECT MAX(id) FROM objections WHERE support_id = {support}"
+            ))
+            .await,
+        );
+    }
     let mut members: Vec<(Caller, Member)> = vec![
         (Caller::Admin, world.admin.clone()),
         (Caller::Reviewer, world.reviewer.clone()),
@@ -317,6 +378,7 @@ async fn every_endpoint_with_every_role_and_foreign_ids() {
         collector: world.col_a_id,
         collector2: world.col_a2_id,
         support: supports[0],
+        objection: objections[0],
     };
     let foreign = Ids {
         process: world.other_process_id,
@@ -325,6 +387,7 @@ async fn every_endpoint_with_every_role_and_foreign_ids() {
         collector: world.col_b_id,
         collector2: world.col_b_id,
         support: supports[1],
+        objection: objections[1],
     };
     // What A and A's collector must never see.
     let secrets = [
@@ -394,6 +457,24 @@ async fn every_endpoint_with_every_role_and_foreign_ids() {
                     Some(app.collector_body(&format!("Auxiliar de la matriz {}", app.unique())))
                 }
                 Body::Support | Body::PaperSupport => None,
+                Body::InconsistencyType => Some(json!({
+                    "code": format!("matriz_{}", app.unique()),
+                    "label": "Inconsistencia de la matriz",
+                    "invalidates": true,
+                })),
+                Body::Active => Some(json!({ "active": true })),
+                Body::ReviewSettings => Some(json!({
+                    "sample_percent": 10, "full_review_trigger_percent": 10,
+                    "hearing_opens_on": null, "hearing_closes_on": null,
+                })),
+                Body::Empty => Some(json!({})),
+                Body::Decision => Some(json!({ "inconsistencies": [] })),
+                Body::Objection => Some(
+                    json!({ "argument": "La credencial es original; la imagen salió oscura." }),
+                ),
+                Body::Resolution => {
+                    Some(json!({ "granted": false, "note": "La situación registral no cambia." }))
+                }
                 Body::RollSnapshot => Some(json!({ "roll_snapshot": common::SNAPSHOT })),
                 Body::Staff => Some(json!({
                     "email": app.unique_email("matriz-revisor"),

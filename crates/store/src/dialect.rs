@@ -71,6 +71,8 @@ pub(crate) enum LockScope {
     DuplicateGroup = 1,
     /// Every support of a process (batch re-verification).
     Process = 2,
+    /// The review queue of one aspirant (the id is the aspirant's), while it is topped up.
+    ReviewQueue = 3,
 }
 
 /// A stable 31-bit key of a text (FNV-1a), for advisory locks on text identities.

@@ -50,6 +50,14 @@ pub enum Conflict {
     CollectorTaken { clave: String, aspirant_id: i64 },
     #[error("the client id {0:?} was already used for a support with other content")]
     SupportClientIdReused(String),
+    #[error("another reviewer holds support {0} in the review queue")]
+    ReviewHeldByOther(i64),
+    #[error("support {0} already has an open objection")]
+    ObjectionOpen(i64),
+    #[error("objection {0} was already resolved")]
+    ObjectionResolved(i64),
+    #[error("the inconsistency code {0:?} already exists")]
+    InconsistencyCodeTaken(String),
 }
 
 /// A domain rule the request would break.
@@ -71,6 +79,20 @@ pub enum RuleViolation {
     CollectorInactive,
     #[error("a support needs exactly one image of each kind")]
     SupportImagesIncomplete,
+    #[error("unknown or retired inconsistency code {0:?}")]
+    UnknownInconsistency(String),
+    #[error("support {0} is not in the review queue and was never reviewed")]
+    NotInReviewQueue(i64),
+    #[error("support {0} has not been verified against the roll yet")]
+    NotVerified(i64),
+    #[error("the hearing of the process is not open")]
+    HearingClosed,
+    #[error("support {0} is not rejected")]
+    NotRejected(i64),
+    #[error(
+        "support {0} was rejected by the roll check, not by the review desk; granting cannot change it"
+    )]
+    RollRejectionNotGrantable(i64),
 }
 
 /// One problem in one row of a roll file.

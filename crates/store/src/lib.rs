@@ -13,6 +13,7 @@ mod people;
 mod processes;
 mod progress;
 mod reverification;
+mod review;
 mod roll_import;
 mod roll_query;
 mod roll_table;
@@ -34,6 +35,10 @@ pub use people::{Aspirant, Collector, NewAspirant, NewCollector};
 pub use processes::{NewOffice, NewProcess, Office, OfficeKind, Process, ProcessKind};
 pub use progress::{DispersionProgress, OutcomeCount, Progress, SectionProgress};
 pub use reverification::{ReverificationReport, ReverificationRun, ReverificationStatus};
+pub use review::{
+    AspirantReviewStatus, DecisionResult, InconsistencyType, Objection, ObjectionFilter,
+    ObjectionStatus, ReviewKind, ReviewRecord, ReviewSettings, ReviewerHour,
+};
 pub use roll_import::{ImportOptions, ImportReport, MAX_REPORTED_ROW_ERRORS};
 pub use roll_query::{MunicipalityCount, SnapshotDetail, SnapshotSummary, StatusCounts};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

@@ -13,6 +13,7 @@
 use std::collections::{HashMap, HashSet};
 
 use apoyo_domain::outcome::RemovalCause;
+use apoyo_domain::outcome::RollOutcome;
 use apoyo_domain::roll::{RollRecord, RollStatus};
 use apoyo_domain::verification::{
     CapturedKey, CredentialKey, Lookup, SupportForDuplicates, citizen_lookups, match_record,
@@ -153,6 +154,8 @@ struct Member {
     key: Option<CapturedKey>,
     /// The key had to be read from the credential: store it.
     store_key: bool,
+    /// The latest Mesa de Control decision invalidates the support.
+    review_invalidated: bool,
     previous: Previous,
 }
 
@@ -574,6 +577,7 @@ struct SupportRowJson {
     outcome: Option<String>,
     duplicate_of: Option<i64>,
     outcome_snapshot_id: Option<i64>,
+    review_invalidated: i64,
 }
 
 impl SupportRowJson {
@@ -594,6 +598,7 @@ impl SupportRowJson {
                 aspirant_id: self.aspirant_id,
                 sequence: self.sequence,
                 paper: self.paper == 1,
+                review_invalidated: self.review_invalidated == 1,
                 key,
                 store_key: false,
                 previous: Previous {
@@ -862,7 +867,7 @@ impl Store {
             let sql = format!(
                 "SELECT {} \
                  FROM (SELECT id, office_id, aspirant_id, sequence, paper, roll_key, credential_json, received_at, \
-                 citizen_clave, citizen_section, preliminary_outcome, outcome, duplicate_of, outcome_snapshot_id \
+                 citizen_clave, citizen_section, preliminary_outcome, outcome, duplicate_of, outcome_snapshot_id, review_invalidated \
                  FROM supports WHERE process_id = $1 AND id > $2 ORDER BY id LIMIT {SUPPORTS_PAGE}) AS page",
                 dialect::json_rows_aggregate(
                     backend,
@@ -870,7 +875,7 @@ impl Store {
                         "id, office_id, aspirant_id, sequence, paper, roll_key, \
                          CASE WHEN roll_key LIKE '{KEY_VERSION}|%' THEN NULL ELSE credential_json END, \
                          CASE WHEN roll_key LIKE '{KEY_VERSION}|%' THEN NULL ELSE received_at END, \
-                         citizen_clave, citizen_section, preliminary_outcome, outcome, duplicate_of, outcome_snapshot_id"
+                         citizen_clave, citizen_section, preliminary_outcome, outcome, duplicate_of, outcome_snapshot_id, review_invalidated"
                     )
                 )
             );
@@ -1032,7 +1037,14 @@ impl Store {
                 aspirant: member.aspirant_id,
                 office: member.office_id,
                 citizen: check.citizen_clave.as_deref(),
-                preliminary: check.preliminary,
+                // As verification::REVIEWED_PRELIMINARY: invalidated by the review desk,
+                // the support takes no part in its group.
+                preliminary: if member.review_invalidated && check.preliminary == RollOutcome::Valid
+                {
+                    RollOutcome::ReviewInconsistent
+                } else {
+                    check.preliminary
+                },
             })
             .collect();
         let resolved = resolve_duplicates(&input);

@@ -169,10 +169,16 @@ pub(crate) fn captured_key(
     Ok(CapturedKey::from_input(&input, reference).ok())
 }
 
+/// The preliminary outcome duplicate resolution works with: the roll check's, except that a
+/// support found on the roll whose latest Mesa de Control decision invalidates it takes no
+/// part (it neither counts nor blocks a later support of the same citizen).
+pub(crate) const REVIEWED_PRELIMINARY: &str = "CASE WHEN review_invalidated = 1 AND preliminary_outcome = 'valid' \
+     THEN 'review_inconsistent' ELSE preliminary_outcome END";
+
 /// Resolves the duplicates of one group — every verified support of `citizen` for
 /// `office` in the process, or only `support_id` when no citizen was found — storing
 /// each outcome that changed and its history entry. Returns (id, sequence, resolved).
-async fn resolve_group(
+pub(crate) async fn resolve_group(
     tx: &mut Tx<'_>,
     process_id: i64,
     office_id: i64,
@@ -182,21 +188,21 @@ async fn resolve_group(
     now: &str,
 ) -> Result<Vec<(i64, i64, Resolved)>, StoreError> {
     let members: Vec<GroupMember> = match citizen {
-        Some(clave) => sqlx::query_as(
-            "SELECT id, sequence, aspirant_id, preliminary_outcome, outcome, duplicate_of \
+        Some(clave) => sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT id, sequence, aspirant_id, {REVIEWED_PRELIMINARY}, outcome, duplicate_of \
              FROM supports WHERE process_id = $1 AND office_id = $2 AND citizen_clave = $3 \
              AND preliminary_outcome IS NOT NULL",
-        )
+        )))
         .bind(process_id)
         .bind(office_id)
         .bind(clave)
         .fetch_all(&mut **tx)
         .await
         .map_err(db)?,
-        None => sqlx::query_as(
-            "SELECT id, sequence, aspirant_id, preliminary_outcome, outcome, duplicate_of \
+        None => sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT id, sequence, aspirant_id, {REVIEWED_PRELIMINARY}, outcome, duplicate_of \
              FROM supports WHERE id = $1 AND preliminary_outcome IS NOT NULL",
-        )
+        )))
         .bind(support_id)
         .fetch_all(&mut **tx)
         .await
@@ -612,5 +618,40 @@ impl Store {
         )
         .await?;
         tx.commit().await.map_err(db)
+    }
+}
+
+impl Store {
+    /// The roll record a verified support's citizen has on the snapshot it was verified
+    /// against (their latest issue), for the review desk; `None` when no citizen was found.
+    pub async fn support_citizen(&self, support_id: i64) -> Result<Option<RollRecord>, StoreError> {
+        let row: Option<(Option<String>, Option<i64>)> =
+            sqlx::query_as("SELECT citizen_clave, outcome_snapshot_id FROM supports WHERE id = $1")
+                .bind(support_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
+        let Some((Some(clave), Some(snapshot_id))) = row else {
+            return Ok(None);
+        };
+        let rows = sqlx::query(AssertSqlSafe(select_rows(
+            snapshot_id,
+            "clave_elector = $1",
+        )))
+        .bind(&clave)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let mut best: Option<RollRecord> = None;
+        for row in rows {
+            let record = record_from_row(&row, snapshot_id)?;
+            if best
+                .as_ref()
+                .is_none_or(|b| record.issue_number > b.issue_number)
+            {
+                best = Some(record);
+            }
+        }
+        Ok(best)
     }
 }

@@ -7,13 +7,14 @@ pub mod json;
 pub mod paper;
 pub mod people;
 pub mod progress;
+pub mod review;
 pub mod session;
 pub mod support_view;
 pub mod supports;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use utoipa::OpenApi;
 
 use crate::state::AppState;
@@ -34,6 +35,10 @@ use crate::state::AppState;
         support_view::get_support, support_view::get_support_image, paper::create_paper_support,
         progress::get_progress, progress::change_roll_snapshot, progress::list_reverifications,
         progress::list_jobs, progress::retry_job,
+        review::list_inconsistency_types, review::create_inconsistency_type, review::set_inconsistency_active,
+        review::get_review_settings, review::put_review_settings, review::get_review_status, review::get_reviewer_hours,
+        review::next_review, review::release_review, review::decide, review::list_reviews,
+        review::file_objection, review::list_objections, review::get_objection, review::resolve_objection,
     ),
     tags(
         (name = "session", description = "Login, logout, password"),
@@ -45,6 +50,7 @@ use crate::state::AppState;
         (name = "roll", description = "Lista Nominal snapshots"),
         (name = "audit", description = "Audit log"),
         (name = "health", description = "Liveness and readiness"),
+        (name = "review", description = "Mesa de Control and the hearing (garantía de audiencia)"),
     )
 )]
 pub struct ApiDoc;
@@ -129,5 +135,42 @@ pub fn routes(max_support_bytes: usize) -> Router<AppState> {
         .route(
             "/api/v1/verification/jobs/{id}/retry",
             post(progress::retry_job),
+        )
+        .route(
+            "/api/v1/inconsistency-types",
+            get(review::list_inconsistency_types).post(review::create_inconsistency_type),
+        )
+        .route(
+            "/api/v1/inconsistency-types/{code}",
+            put(review::set_inconsistency_active),
+        )
+        .route(
+            "/api/v1/processes/{id}/review-settings",
+            get(review::get_review_settings).put(review::put_review_settings),
+        )
+        .route(
+            "/api/v1/processes/{id}/review-status",
+            get(review::get_review_status),
+        )
+        .route("/api/v1/reviewers/hours", get(review::get_reviewer_hours))
+        .route(
+            "/api/v1/processes/{id}/review/next",
+            post(review::next_review),
+        )
+        .route(
+            "/api/v1/supports/{id}/review/claim",
+            delete(review::release_review),
+        )
+        .route("/api/v1/supports/{id}/review", post(review::decide))
+        .route("/api/v1/supports/{id}/reviews", get(review::list_reviews))
+        .route(
+            "/api/v1/supports/{id}/objections",
+            post(review::file_objection),
+        )
+        .route("/api/v1/objections", get(review::list_objections))
+        .route("/api/v1/objections/{id}", get(review::get_objection))
+        .route(
+            "/api/v1/objections/{id}/resolution",
+            post(review::resolve_objection),
         )
 }

@@ -182,7 +182,8 @@ pub async fn get_support(
 }
 
 /// One image of a support (`front`, `back`, `live_photo`, `signature`), as stored (metadata
-/// removed): OPL staff only; each view is recorded in the audit log. The aspirant and the
+/// removed): OPL staff, and the aspirant for a rejected support of theirs while the hearing
+/// is open; each view is recorded in the audit log. Otherwise the aspirant and the
 /// collector get 403 for their own supports, 404 for others'.
 #[utoipa::path(get, path = "/api/v1/supports/{id}/images/{kind}", tag = "supports",
     params(("id" = i64, Path), ("kind" = String, Path)),
@@ -194,7 +195,15 @@ pub async fn get_support_image(
     ApiPath((support_id, kind)): ApiPath<(i64, String)>,
 ) -> ApiResult<Response> {
     let detail = readable(&state, &auth, support_id).await?;
-    if !auth.principal.can_see_support_images() {
+    let in_hearing = crate::api::review::hearing_allows_images(
+        &state,
+        &auth,
+        detail.receipt.process_id,
+        detail.receipt.aspirant_id,
+        detail.receipt.outcome.as_deref(),
+    )
+    .await?;
+    if !auth.principal.can_see_support_images() && !in_hearing {
         return Err(ApiError::Forbidden);
     }
     let kind = ImageKind::parse(&kind).ok_or(ApiError::NotFound("image"))?;

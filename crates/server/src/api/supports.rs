@@ -242,7 +242,7 @@ fn is_malformation(code: CheckCode) -> bool {
         )
 }
 
-fn today_local(now: i64) -> Date {
+pub(crate) fn today_local(now: i64) -> Date {
     Date::from_days_since_epoch((now + LOCAL_OFFSET_HOURS * 3600).div_euclid(86_400))
 }
 
