@@ -741,6 +741,8 @@ pub enum OutcomeFilter {
     Pending,
     /// Verified with this outcome code (`RollOutcome::code`).
     Code(String),
+    /// Verified with any outcome but `valid` (what the hearing may contest).
+    Rejected,
 }
 
 /// One support in an aspirant's list.
@@ -778,12 +780,14 @@ impl Store {
             OutcomeFilter::Any => (0_i64, ""),
             OutcomeFilter::Pending => (1, ""),
             OutcomeFilter::Code(code) => (2, code.as_str()),
+            OutcomeFilter::Rejected => (3, ""),
         };
         let query = sqlx::query(
             "SELECT id, process_id, sequence, received_at, collector_id, paper, outcome, duplicate_of, \
              verified_at, credential_json, citizen_clave FROM supports \
              WHERE aspirant_id = $1 AND sequence > $2 \
-             AND ($3 = 0 OR ($4 = 1 AND outcome IS NULL) OR ($5 = 2 AND outcome = $6)) \
+             AND ($3 = 0 OR ($4 = 1 AND outcome IS NULL) OR ($5 = 2 AND outcome = $6) \
+                  OR ($8 = 3 AND outcome IS NOT NULL AND outcome <> 'valid')) \
              ORDER BY sequence LIMIT $7",
         )
         .bind(aspirant_id)
@@ -794,6 +798,7 @@ impl Store {
         .bind(code);
         let rows = query
             .bind(limit)
+            .bind(mode)
             .fetch_all(&self.pool)
             .await
             .map_err(StoreError::Database)?;
