@@ -42,6 +42,8 @@ pub struct Config {
     /// Seconds a verification job claimed by an instance stays its own before another
     /// instance may take it back (PostgreSQL; SQLite takes them all back at start-up).
     pub job_lease_seconds: u64,
+    /// The electoral body's name, printed at the top of reports and determinations.
+    pub authority_name: String,
     /// `pretty` for people, `json` for log collectors.
     pub log_format: LogFormat,
     /// tracing filter, e.g. `info` or `apoyo_server=debug,info`.
@@ -72,6 +74,7 @@ impl Default for Config {
             max_json_bytes: 256 * 1024,
             max_support_bytes: 10 * 1024 * 1024,
             job_lease_seconds: 300,
+            authority_name: "Organismo Público Local Electoral".into(),
             log_format: LogFormat::Pretty,
             log_level: "info".into(),
         }

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod crosscheck;
 pub mod error;
 pub mod images;
@@ -80,6 +81,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes(state.config.max_support_bytes))
         .merge(pwa::routes())
+        .merge(console::routes())
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi()))
         .fallback(api::json::not_found)
         .method_not_allowed_fallback(api::json::method_not_allowed)

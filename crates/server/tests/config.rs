@@ -63,6 +63,10 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
         ("max_json_bytes", "65536"),
         ("max_support_bytes", "5242880"),
         ("job_lease_seconds", "120"),
+        (
+            "authority_name",
+            "\"Instituto Electoral y de Participación Ciudadana de Durango\"",
+        ),
         ("log_format", "\"json\""),
         ("log_level", "\"apoyo_server=debug,info\""),
     ];
@@ -81,6 +85,7 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
         ("max_json_bytes", "1024"),
         ("max_support_bytes", "2048"),
         ("job_lease_seconds", "30"),
+        ("authority_name", "IEPC Durango"),
         ("log_format", "pretty"),
         ("log_level", "warn"),
     ];
@@ -128,6 +133,10 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
         assert_eq!(config.max_json_bytes, 65_536);
         assert_eq!(config.max_support_bytes, 5_242_880);
         assert_eq!(config.job_lease_seconds, 120);
+        assert_eq!(
+            config.authority_name,
+            "Instituto Electoral y de Participación Ciudadana de Durango"
+        );
         assert_eq!(config.log_format, LogFormat::Json);
         assert_eq!(config.log_level, "apoyo_server=debug,info");
 
@@ -162,6 +171,7 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
         assert_eq!(config.max_json_bytes, 1024);
         assert_eq!(config.max_support_bytes, 2048);
         assert_eq!(config.job_lease_seconds, 30);
+        assert_eq!(config.authority_name, "IEPC Durango");
         assert_eq!(config.log_format, LogFormat::Pretty);
         assert_eq!(config.log_level, "warn");
         Ok(())
