@@ -10,15 +10,17 @@ use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::demo_supports::DemoAspirant;
 use anyhow::{Context, bail};
 use apoyo_domain::Date;
 use apoyo_domain::access::Role;
+use apoyo_domain::review::{HearingWindow, ReviewPolicy};
 use apoyo_domain::roll::RollStatus;
 use apoyo_domain::threshold::{DispersionRule, ThresholdRule};
 use apoyo_server::{App, Config, auth, shutdown_signal, telemetry};
 use apoyo_store::{
     Actor, ImportOptions, NewAspirant, NewCollector, NewOffice, NewProcess, NewUser, OfficeKind,
-    ProcessKind, Store,
+    ProcessKind, ReviewSettings, Store,
 };
 use apoyo_synth::{RollConfig, RollGenerator, durango_territory};
 use clap::Args;
@@ -45,6 +47,10 @@ pub(crate) struct DemoArgs {
     /// Prepare the data and print the accounts, but do not serve.
     #[arg(long)]
     no_serve: bool,
+    /// Synthetic supports received on the first run (each with four images), for the
+    /// Mesa de Control and the aspirants' portal to have something to show.
+    #[arg(long, default_value_t = 1_200)]
+    supports: u64,
 }
 
 pub(crate) fn run(args: DemoArgs) -> ExitCode {
@@ -120,7 +126,43 @@ async fn prepare(store: &Store, args: &DemoArgs) -> anyhow::Result<()> {
     {
         return Ok(());
     }
-    create_world(store, &args.data_dir, &roll_config).await
+    let (process_id, senders) = create_world(store, &args.data_dir, &roll_config).await?;
+    if args.supports > 0 {
+        eprintln!(
+            "Recibiendo {} apoyos sintéticos con sus imágenes …",
+            args.supports
+        );
+        let stored = crate::demo_supports::receive(
+            store,
+            &args.data_dir,
+            &roll_config,
+            &senders,
+            args.supports,
+            SEED,
+        )
+        .await?;
+        eprintln!("{stored} apoyos recibidos; se verifican al iniciar el servidor.");
+    }
+    // The demo reviews every support found on the roll, and its hearing is open.
+    let today = today();
+    store
+        .set_review_settings(
+            &Actor::system(),
+            process_id,
+            &ReviewSettings {
+                policy: ReviewPolicy {
+                    sample_percent: 100,
+                    full_review_trigger_percent: 10,
+                },
+                hearing: HearingWindow::new(
+                    Date::from_days_since_epoch(today.days_since_epoch() - 1),
+                    Date::from_days_since_epoch(today.days_since_epoch() + 30),
+                )
+                .ok(),
+            },
+        )
+        .await?;
+    Ok(())
 }
 
 /// One demo account, written to the accounts file on creation.
@@ -132,11 +174,13 @@ struct Account {
     note: String,
 }
 
+/// Creates the process, its offices and accounts; returns the process and, per aspirant,
+/// who sends the demo's supports (its first collector).
 async fn create_world(
     store: &Store,
     data_dir: &Path,
     roll_config: &RollConfig,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<(i64, Vec<DemoAspirant>)> {
     let actor = Actor::system();
     let today = today();
     let process = store
@@ -238,6 +282,7 @@ async fn create_world(
         }
         None
     };
+    let mut senders = Vec::new();
     for (key, name, municipio) in [
         ("dgo-a", "Aspirante A — Durango (demo)", 5u16),
         ("dgo-b", "Aspirante B — Durango (demo)", 5),
@@ -291,6 +336,12 @@ async fn create_world(
             store
                 .set_password(&actor, collector.user_id, &password_hash, None)
                 .await?;
+            if n == 1 {
+                senders.push(DemoAspirant {
+                    capture_id: key.to_uppercase(),
+                    collector_user_id: collector.user_id,
+                });
+            }
             accounts.push(Account {
                 role: Role::Collector,
                 email,
@@ -300,7 +351,8 @@ async fn create_world(
             });
         }
     }
-    write_accounts(data_dir, &accounts)
+    write_accounts(data_dir, &accounts)?;
+    Ok((process.id, senders))
 }
 
 fn write_accounts(data_dir: &Path, accounts: &[Account]) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@ mod admin;
 mod card_images;
 mod credential;
 mod demo;
+mod demo_supports;
 mod roll;
 mod serve;
 
