@@ -81,7 +81,7 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
 async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
     let app = App::with_store(config, store).await?;
     println!(
-        "\napoyo demo escuchando en http://{}  (API: /api/docs)  — Ctrl-C para terminar.",
+        "\napoyo demo escuchando en http://{}  (consola: /console/, captura: /app/, API: /api/docs)  — Ctrl-C para terminar.",
         app.address
     );
     app.serve(shutdown_signal()).await?;
@@ -395,8 +395,8 @@ fn print_accounts(data_dir: &Path, config: &Config) -> anyhow::Result<()> {
         data_dir.display()
     );
     println!(
-        "URL: {}   API navegable: {}/api/docs",
-        config.public_url, config.public_url
+        "Consola (OPL, Mesa de Control, aspirantes): {0}/console/   Captura (auxiliares): {0}/app/   API navegable: {0}/api/docs",
+        config.public_url
     );
     println!("Cuentas (también en {}):", path.display());
     for line in text.lines().filter(|l| !l.starts_with('#')) {
