@@ -84,10 +84,11 @@ impl Default for Config {
 /// `APOYO_*` variables that are not fields: the log filter (`APOYO_LOG`, telemetry.rs),
 /// the test oracle of crates/domain/tests/differential.rs (`APOYO_ORACLE_PYTHON`, set by
 /// .ci/run), the switch of the capture app's browser tests (`APOYO_BROWSER_TESTS`,
-/// crates/server/tests/browser.rs); and every `APOYO_TEST_*` variable (the services the
+/// crates/server/tests/browser.rs), the switch of the report tests that open the files in
+/// LibreOffice (`APOYO_OFFICE_TESTS`, crates/server/tests/console.rs); and every `APOYO_TEST_*` variable (the services the
 /// tests run against, started by .ci/run). Any other unknown `APOYO_*` variable is
 /// refused like an unknown file key.
-const NOT_CONFIGURATION: &[&str] = &["log", "oracle_python", "browser_tests"];
+const NOT_CONFIGURATION: &[&str] = &["log", "oracle_python", "browser_tests", "office_tests"];
 
 /// `APOYO_TEST_*` variables belong to the test harness and .ci/run, never to the server.
 fn is_configuration(key: &str) -> bool {

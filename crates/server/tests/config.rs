@@ -185,6 +185,8 @@ fn apoyo_variables_that_are_not_configuration_do_not_break_it() {
         // The log filter (telemetry) and the test oracle of crates/domain share the prefix.
         jail.set_env("APOYO_LOG", "apoyo_server=debug");
         jail.set_env("APOYO_ORACLE_PYTHON", "/usr/bin/python3");
+        jail.set_env("APOYO_BROWSER_TESTS", "required");
+        jail.set_env("APOYO_OFFICE_TESTS", "required");
         let config = load(None)?;
         assert_eq!(config.log_level, "info");
         // A misspelt field is still refused, by name.
