@@ -177,7 +177,11 @@ fn every_outcome_kind_and_typo_appears() {
         .iter()
         .filter_map(|l| l["expected"]["outcome"].as_str())
         .collect();
-    for outcome in RollOutcome::all() {
+    // The review desk's outcome is a reviewer's decision, never the roll check's.
+    let from_the_roll = RollOutcome::all()
+        .into_iter()
+        .filter(|o| !matches!(o, RollOutcome::ReviewInconsistent));
+    for outcome in from_the_roll {
         assert!(
             outcomes.contains(outcome.code().as_str()),
             "no {}",

@@ -240,7 +240,11 @@ fn check(roll_seed: u64, capture_seed: u64) {
         disagreements.len(),
         disagreements[..disagreements.len().min(20)].join("\n")
     );
-    for outcome in RollOutcome::all() {
+    // The review desk's outcome is a reviewer's decision, never the roll check's.
+    let from_the_roll = RollOutcome::all()
+        .into_iter()
+        .filter(|o| !matches!(o, RollOutcome::ReviewInconsistent));
+    for outcome in from_the_roll {
         assert!(
             by_outcome.contains_key(&outcome.code()),
             "no {}",
