@@ -56,6 +56,16 @@ function formBody(form) {
       body[el.name] = el.value === 'true';
     } else if (type === 'number') {
       body[el.name] = Number(el.value);
+    } else if (type === 'optional-number') {
+      body[el.name] = el.value === '' ? null : Number(el.value);
+    } else if (type === 'numbers') {
+      // "101, 102" → [101, 102]; empty → null (the API's default).
+      const items = el.value.split(',').map((v) => v.trim()).filter(Boolean);
+      body[el.name] = items.length ? items.map(Number) : null;
+    } else if (type === 'pairs') {
+      // "10-12, 10-30" → [[10, 12], [10, 30]].
+      body[el.name] = el.value.split(',').map((v) => v.trim()).filter(Boolean)
+        .map((pair) => pair.split('-').map((n) => Number(n.trim())));
     } else if (type === 'date') {
       body[el.name] = el.value === '' ? null : el.value;
     } else {
@@ -66,6 +76,30 @@ function formBody(form) {
   return body;
 }
 
+/** A new account's one-time password, shown once in place of the form that made it. */
+function showAccount(form, account) {
+  const panel = document.createElement('div');
+  panel.className = 'card notice';
+  panel.setAttribute('role', 'status');
+  panel.tabIndex = -1;
+  const title = document.createElement('h3');
+  title.textContent = 'Cuenta creada';
+  const text = document.createElement('p');
+  text.textContent = `Correo: ${account.email}. Contraseña de un solo uso: `;
+  const password = document.createElement('code');
+  password.textContent = account.initial_password;
+  text.append(password);
+  const advice = document.createElement('p');
+  advice.textContent = 'Entréguela por un medio seguro: no se volverá a mostrar, y se pedirá cambiarla en el primer acceso.';
+  const next = document.createElement('button');
+  next.type = 'button';
+  next.textContent = 'Continuar';
+  next.addEventListener('click', () => location.reload());
+  panel.append(title, text, advice, next);
+  form.replaceWith(panel);
+  panel.focus();
+}
+
 function wireForms() {
   for (const form of document.querySelectorAll('form[data-api]')) {
     form.addEventListener('submit', async (event) => {
@@ -73,8 +107,9 @@ function wireForms() {
       const button = form.querySelector('button[type="submit"]');
       if (button) button.disabled = true;
       try {
-        await api(form.dataset.method || 'POST', form.dataset.api, formBody(form));
-        if (form.dataset.next) location.assign(form.dataset.next);
+        const { data } = await api(form.dataset.method || 'POST', form.dataset.api, formBody(form));
+        if ('showsAccount' in form.dataset && data && data.account) showAccount(form, data.account);
+        else if (form.dataset.next) location.assign(form.dataset.next);
         else location.reload();
       } catch (error) {
         showError(form, error.message);

@@ -118,6 +118,32 @@ async fn each_role_reaches_its_pages_and_no_aspirant_reaches_another() {
     for path in &everything {
         expect_page(&app, path, &admin, 200).await;
     }
+    // The administrator's forms, each posting to its API endpoint.
+    let home = expect_page(&app, "/console/", &admin, 200).await;
+    assert!(home.contains("data-api=\"/api/v1/processes\""), "{home}");
+    assert!(home.contains("Cortes de la Lista Nominal"), "{home}");
+    let process_page =
+        expect_page(&app, &format!("/console/processes/{process}"), &admin, 200).await;
+    for form in [
+        format!("/api/v1/processes/{process}/offices"),
+        format!("/api/v1/processes/{process}/aspirants"),
+        format!("/api/v1/processes/{process}/review-settings"),
+    ] {
+        assert!(
+            process_page.contains(&format!("data-api=\"{form}\"")),
+            "{form}"
+        );
+    }
+    let staff = expect_page(&app, "/console/reviewers", &admin, 200).await;
+    assert!(staff.contains("data-api=\"/api/v1/users\""));
+    assert!(staff.contains(world.reviewer.account.email.as_str()));
+    let own_collectors = format!("data-api=\"/api/v1/aspirants/{a}/collectors\"");
+    let deactivate = format!(
+        "data-api=\"/api/v1/collectors/{}/deactivate\"",
+        world.col_a_id
+    );
+    let page_a = expect_page(&app, &format!("/console/aspirants/{a}"), &admin, 200).await;
+    assert!(page_a.contains(&own_collectors) && page_a.contains(&deactivate));
     let reviewer = world.reviewer.session.cookie();
     for path in &everything {
         let admin_only = ["/console/catalog", "/console/audit", "/console/reviewers"];
@@ -128,6 +154,18 @@ async fn each_role_reaches_its_pages_and_no_aspirant_reaches_another() {
         };
         expect_page(&app, path, &reviewer, status).await;
     }
+    // Reviewers read; they get none of the administrator's forms.
+    let process_page = expect_page(
+        &app,
+        &format!("/console/processes/{process}"),
+        &reviewer,
+        200,
+    )
+    .await;
+    assert!(!process_page.contains("/aspirants\" data-method"));
+    assert!(!process_page.contains("/offices\" data-method"));
+    let page_a = expect_page(&app, &format!("/console/aspirants/{a}"), &reviewer, 200).await;
+    assert!(!page_a.contains(&own_collectors) && !page_a.contains(&deactivate));
 
     let aspirant = world.a.session.cookie();
     let (status, headers, _) = fetch(&app, "/console/", &aspirant).await;
@@ -135,6 +173,8 @@ async fn each_role_reaches_its_pages_and_no_aspirant_reaches_another() {
     assert_eq!(headers["location"], format!("/console/aspirants/{a}"));
     let own = expect_page(&app, &format!("/console/aspirants/{a}"), &aspirant, 200).await;
     assert!(own.contains("Garantía de audiencia"), "{own}");
+    // The aspirant registers and deactivates their own collectors.
+    assert!(own.contains(&own_collectors) && own.contains(&deactivate));
     let list = expect_page(
         &app,
         &format!("/console/aspirants/{a}/supports"),

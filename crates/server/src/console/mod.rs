@@ -5,6 +5,7 @@
 //! adds no second way to change data. The review desk (`/console/review/{process}`) is
 //! driven by `console.js` with the keyboard. Assets are embedded in the binary.
 
+mod forms;
 mod html;
 mod pages;
 mod reports;
@@ -172,7 +173,7 @@ pub(crate) fn navigation(auth: &Auth) -> Vec<(String, &'static str)> {
             ("/console/".into(), "Procesos"),
             ("/console/objections".into(), "Objeciones"),
             ("/console/catalog".into(), "Catálogo de inconsistencias"),
-            ("/console/reviewers".into(), "Productividad"),
+            ("/console/reviewers".into(), "Personal y productividad"),
             ("/console/audit".into(), "Bitácora"),
         ],
         Role::Reviewer => vec![

@@ -14,6 +14,7 @@ use apoyo_domain::access::Role;
 use apoyo_domain::outcome::RollOutcome;
 use apoyo_store::{AuditFilter, ObjectionFilter, ObjectionStatus, OutcomeFilter};
 
+use super::forms;
 use super::html::{Chrome, Html, date, date_time, escape, layout, number};
 use super::{Viewer, navigation, page_error, respond};
 use crate::api::json::ApiPath;
@@ -140,6 +141,12 @@ pub(crate) async fn home(State(state): State<AppState>, Viewer(auth): Viewer) ->
         ));
     }
     body.push_raw("</tbody></table>");
+    if auth.principal.role == Role::Admin {
+        let snapshots = store(state.store.list_roll_snapshots().await)?;
+        body = body
+            .append(forms::new_process(&snapshots))
+            .append(forms::snapshots(&snapshots));
+    }
     page(&state, &auth, "Procesos", "/console/", body).await
 }
 
@@ -183,6 +190,13 @@ pub(crate) async fn process(
         settings.policy.full_review_trigger_percent,
         settings.hearing.map(|h| h.opens.to_string()).unwrap_or_default(),
         settings.hearing.map(|h| h.closes.to_string()).unwrap_or_default(),
+    ));
+
+    let offices = store(state.store.offices(process_id).await)?;
+    body = body.append(forms::offices(
+        process_id,
+        &offices,
+        auth.principal.role == Role::Admin,
     ));
 
     body.push_raw("<section aria-labelledby=\"aspirantes\"><h2 id=\"aspirantes\">Aspirantes y revisión</h2><table><caption>Estado de la revisión por aspirante</caption><thead><tr>\
@@ -348,7 +362,12 @@ pub(crate) async fn audit(
 pub(crate) async fn reviewers(State(state): State<AppState>, Viewer(auth): Viewer) -> PageResult {
     admin(&auth)?;
     let hours = store(state.store.reviewer_hours(500).await)?;
-    let mut body = Html::new().raw("<h1>Productividad de la Mesa de Control</h1><p>Decisiones registradas por persona revisora en cada hora (tiempo del centro de México).</p>");
+    let mut users = store(state.store.users(Some(Role::Admin)).await)?;
+    users.extend(store(state.store.users(Some(Role::Reviewer)).await)?);
+    let mut body = Html::new()
+        .raw("<h1>Personal del OPL y productividad</h1>")
+        .append(forms::staff(&users));
+    body.push_raw("<h2>Productividad de la Mesa de Control</h2><p>Decisiones registradas por persona revisora en cada hora (tiempo del centro de México).</p>");
     body.push_raw("<table><caption>Decisiones por hora</caption><thead><tr><th scope=\"col\">Hora</th><th scope=\"col\">Persona revisora</th><th scope=\"col\" class=\"num\">Decisiones</th></tr></thead><tbody>");
     for h in &hours {
         body.push_raw("<tr><td>");
@@ -604,7 +623,12 @@ pub(crate) async fn aspirant(
         );
         body.push_raw("</td></tr>");
     }
-    body.push_raw("</tbody></table></section>");
+    body.push_raw("</tbody></table>");
+    if auth.principal.can_manage_collectors_of(aspirant_id) {
+        let details = store(state.store.collectors(aspirant_id).await)?;
+        body = body.append(forms::collectors(aspirant_id, &collectors, &details));
+    }
+    body.push_raw("</section>");
 
     if let Some(d) = &progress.dispersion {
         body.push_raw("<section aria-labelledby=\"secciones\"><h2 id=\"secciones\">Dispersión por sección</h2><table><caption>Apoyos válidos por sección</caption><thead><tr><th scope=\"col\">Sección</th><th scope=\"col\" class=\"num\">Lista Nominal</th><th scope=\"col\" class=\"num\">Requeridos</th><th scope=\"col\" class=\"num\">Válidos</th><th scope=\"col\">Cumple</th></tr></thead><tbody>");
