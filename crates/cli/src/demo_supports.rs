@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::Context;
 use apoyo_server::images;
 use apoyo_store::{Actor, BlobStore, ImageKind, NewImage, NewSupport, Store};
-use apoyo_synth::{CaptureConfig, Difficulty, RollConfig, render_card, write_capture_set};
+use apoyo_synth::{CaptureConfig, RollConfig, render_flat_back, write_capture_set};
 use image::{ImageBuffer, ImageFormat, Rgb};
 use serde_json::{Value, json};
 
@@ -102,9 +102,8 @@ pub(crate) async fn receive(
                     .map(|l| l.as_str().unwrap_or_default().to_owned())
                     .collect();
                 let lines: [String; 3] = [lines[0].clone(), lines[1].clone(), lines[2].clone()];
-                let level = Difficulty::Easy;
-                tokio::task::block_in_place(|| render_card(&lines, level, seed, index))
-                    .map(|card| card.jpeg)
+                // A flat scan-like back: a photographed one costs half a second each.
+                tokio::task::block_in_place(|| render_flat_back(&lines, seed, index, 8.0))
                     .unwrap_or_else(|_| placeholder(index, 1, 640, 400))
             }
             _ => placeholder(index, 1, 640, 400),

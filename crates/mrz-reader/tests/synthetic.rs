@@ -155,3 +155,23 @@ fn buffers_that_do_not_match_their_size_are_refused() {
     ));
     assert!(ImageRef::new(100, 100, PixelFormat::Rgb, &bytes).is_ok());
 }
+
+/// The demo's flat backs (`render_flat_back`, what `apoyo demo` stores) are read exactly,
+/// so the server's image cross-check has something true to say about them.
+#[test]
+fn flat_backs_of_the_demo_are_read_exactly() {
+    let reader = Reader::new().unwrap();
+    for card in cards(Difficulty::Easy, 6) {
+        let lines = &card.truth.mrz;
+        let jpeg = apoyo_synth::render_flat_back(lines, SEED, card.truth.index, 8.0).unwrap();
+        let decoded = image::load_from_memory(&jpeg).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), (685, 432));
+        let again = apoyo_synth::render_flat_back(lines, SEED, card.truth.index, 8.0).unwrap();
+        assert_eq!(jpeg, again, "deterministic");
+        let reading = read_jpeg(&reader, &jpeg).unwrap();
+        assert!(reading.accepted, "{:?}", reading.lines);
+        assert_eq!(&reading.lines, lines);
+    }
+    let bad = ["SHORT".to_owned(), String::new(), String::new()];
+    assert!(apoyo_synth::render_flat_back(&bad, SEED, 0, 8.0).is_err());
+}

@@ -70,7 +70,7 @@ pub use capture::{Aspirant, CaptureConfig, CaptureSummary, OutcomeShares, write_
 pub use card::{
     CARD_HEIGHT_MM, CARD_WIDTH_MM, CardImage, CardSet, CardTruth, Difficulty, FRAME_SIZES, Glare,
     LevelParams, MRZ_CAP_HEIGHT_MM, MRZ_LINE_PITCH_MM, MRZ_PITCH_MM, MRZ_WIDTH_MM, PhotoParams,
-    Point, Shadow, card_set, render_card,
+    Point, Shadow, card_set, render_card, render_flat_back,
 };
 pub use citizen::CredentialFields;
 pub use roll::{DURANGO_ROLL_2025, MAX_VOTERS, RollConfig, RollGenerator, RollSummary, write_roll};
