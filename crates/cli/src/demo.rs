@@ -49,7 +49,7 @@ pub(crate) struct DemoArgs {
     no_serve: bool,
     /// Synthetic supports received on the first run (each with four images), for the
     /// Mesa de Control and the aspirants' portal to have something to show.
-    #[arg(long, default_value_t = 1_200)]
+    #[arg(long, default_value_t = 1_500)]
     supports: u64,
 }
 
