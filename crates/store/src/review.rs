@@ -259,11 +259,9 @@ fn parse_date(text: Option<String>) -> Option<Date> {
     text.and_then(|t| Date::parse_iso(&t).ok())
 }
 
+/// Like every stored timestamp, at second precision, so text order is time order.
 fn future(lease: Duration) -> String {
-    let until = time::OffsetDateTime::now_utc() + lease;
-    until
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    clock::format(time::OffsetDateTime::now_utc() + lease)
 }
 
 /// A per-process seed for the sample, so the sampled supports cannot be told from the
