@@ -14,9 +14,15 @@ async function csrfToken() {
 
 async function api(method, path, body) {
   const headers = { ...jsonHeaders, 'x-csrf-token': await csrfToken() };
-  const reply = await fetch(path, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin',
-  });
+  let reply;
+  try {
+    reply = await fetch(path, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin',
+    });
+  } catch {
+    // fetch fails only when no answer arrived (connection lost, server down): say so in Spanish.
+    throw new Error('No hubo respuesta del servidor. Revise la conexión e intente de nuevo.');
+  }
   let data = null;
   if (reply.status !== 204) {
     try { data = await reply.json(); } catch { data = null; }
@@ -139,6 +145,140 @@ function wireForms() {
       try { await api('DELETE', '/api/v1/session'); } finally { location.assign('/console/login'); }
     });
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Importing a roll snapshot (/console/roll)
+// ---------------------------------------------------------------------------------------
+
+/** "1.5 MB", as the page shows sizes. */
+function readableSize(bytes) {
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  if (bytes < 1000) return `${bytes} B`;
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) { value /= 1000; unit += 1; }
+  return `${value.toLocaleString('es-MX', { maximumFractionDigits: 1 })} ${units[unit]}`;
+}
+
+/** POSTs a file as the raw body with XMLHttpRequest, whose upload reports its progress. */
+function uploadFile(path, file, onProgress) {
+  return csrfToken().then((token) => new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    xhr.setRequestHeader('x-csrf-token', token);
+    xhr.setRequestHeader('content-type', 'text/csv');
+    xhr.setRequestHeader('accept', 'application/json');
+    xhr.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable) onProgress(event.loaded, event.total);
+    });
+    xhr.addEventListener('load', () => {
+      let data = null;
+      try { data = JSON.parse(xhr.responseText); } catch { data = null; }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      else reject(new Error(data && data.error ? data.error.message : `Error ${xhr.status}. Intente de nuevo.`));
+    });
+    xhr.addEventListener('error', () => reject(new Error('Se perdió la conexión mientras se enviaba el archivo; no se importó nada. Intente de nuevo.')));
+    xhr.addEventListener('abort', () => reject(new Error('El envío del archivo se canceló; no se importó nada.')));
+    xhr.send(file);
+  }));
+}
+
+/** The upload form of the Lista Nominal page: upload with progress, then the import's. */
+function wireRollImport(form) {
+  const panel = document.getElementById('roll-import-progress');
+  const label = document.getElementById('roll-progress-label');
+  const bar = document.getElementById('roll-progress');
+  const text = document.getElementById('roll-progress-text');
+  const status = document.getElementById('roll-import-status');
+  const done = document.getElementById('roll-import-done');
+  const button = form.querySelector('button[type="submit"]');
+  const slot = form.querySelector('.form-error');
+  let announced = -1; // the last tenth of the upload told to screen readers
+
+  const wait = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+  async function follow(id) {
+    let lastTold = 0;
+    let unanswered = 0;
+    for (;;) {
+      let data;
+      try {
+        ({ data } = await api('GET', `/api/v1/roll/imports/${id}`));
+        unanswered = 0;
+      } catch (error) {
+        // No answer (connection lost): the import goes on in the server; ask again.
+        if (error.status || unanswered >= 30) {
+          throw new Error(error.status ? error.message : 'Se perdió la conexión con el servidor; la importación sigue allá. Recargue la página para ver su resultado.');
+        }
+        unanswered += 1;
+        status.textContent = 'Sin respuesta del servidor; se vuelve a preguntar por la importación.';
+        await wait(2000);
+        continue;
+      }
+      const rows = Number(data.rows_read || 0).toLocaleString('es-MX');
+      if (data.status === 'done') {
+        label.textContent = 'Importación terminada';
+        bar.max = 1; bar.value = 1;
+        const message = `Se importó el corte «${data.snapshot_name || data.name}» con ${rows} registros${data.activate ? '; ahora es el corte vigente' : ''}.`;
+        text.textContent = message;
+        status.textContent = message;
+        done.hidden = false;
+        return;
+      }
+      if (data.status === 'failed') {
+        label.textContent = 'La importación falló';
+        bar.max = 1; bar.value = 0;
+        text.textContent = '';
+        status.textContent = 'La importación falló; no se importó nada.';
+        throw new Error(data.error || 'La importación falló; no se importó nada.');
+      }
+      label.textContent = data.status === 'queued' ? 'En espera de otra importación' : 'Importando los registros';
+      bar.removeAttribute('value'); // indeterminate: the rows of the file are not known ahead
+      text.textContent = `Registros importados: ${rows}`;
+      if (Date.now() - lastTold >= 10000) {
+        status.textContent = `Importando: ${rows} registros.`;
+        lastTold = Date.now();
+      }
+      await wait(1000);
+    }
+  }
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    slot.hidden = true;
+    const file = form.elements.namedItem('file').files[0];
+    if (!file) { showError(form, 'Elija el archivo de la Lista Nominal.'); return; }
+    const params = new URLSearchParams({
+      cut_date: form.elements.namedItem('cut_date').value,
+      name: form.elements.namedItem('name').value.trim(),
+      activate: String(form.elements.namedItem('activate').checked),
+    });
+    button.disabled = true;
+    panel.hidden = false;
+    done.hidden = true;
+    label.textContent = 'Enviando el archivo';
+    bar.max = 100; bar.value = 0;
+    text.textContent = `0 % de ${readableSize(file.size)}`;
+    status.textContent = `Enviando ${file.name} (${readableSize(file.size)}).`;
+    announced = 0;
+    try {
+      const created = await uploadFile(`/api/v1/roll/imports?${params}`, file, (loaded, total) => {
+        const percent = Math.floor((loaded / total) * 100);
+        bar.value = percent;
+        text.textContent = `${percent} %: ${readableSize(loaded)} de ${readableSize(total)}`;
+        const tenth = Math.floor(percent / 10);
+        if (tenth > announced) { announced = tenth; status.textContent = `Enviado el ${tenth * 10} % del archivo.`; }
+      });
+      status.textContent = 'Archivo recibido. Importando los registros.';
+      await follow(created.id);
+    } catch (error) {
+      if (panel && label.textContent === 'Enviando el archivo') panel.hidden = true;
+      showError(form, error.message);
+    } finally {
+      button.disabled = false;
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -302,21 +442,55 @@ function startDesk(root) {
     decide(codes);
   }
 
+  /** Claims, ahead of time, the support to show after `shown`. */
+  function prefetch(shown) {
+    const next = claim([shown]);
+    next.catch(() => {}); // a failure is dealt with when it is awaited (showNext)
+    return next;
+  }
+
+  /**
+   * Shows the support claimed ahead of time. If that claim failed it claims again (when
+   * only the answer was lost, the server gives the same support back); if that fails
+   * too, the desk says so and offers to try again: a decided support never stays on
+   * screen, where a key could send it twice.
+   */
+  async function showNext() {
+    let next;
+    try {
+      next = upcoming ? await upcoming.catch(() => claim([])) : await claim([]);
+    } catch (error) {
+      upcoming = null;
+      current = null;
+      const retry = el('button', { type: 'button', id: 'desk-retry' }, document.createTextNode('Intentar de nuevo'));
+      retry.addEventListener('click', () => { retry.disabled = true; showNext(); });
+      desk.replaceChildren(el('div', {},
+        el('p', { class: 'form-error', text: `No se pudo cargar el siguiente apoyo. ${error.message}` }), retry));
+      desk.hidden = false;
+      say(`No se pudo cargar el siguiente apoyo. Decisiones en esta sesión: ${decided}.`);
+      retry.focus();
+      return;
+    }
+    render(next);
+    upcoming = next ? prefetch(next.support_id) : null;
+  }
+
   async function decide(codes) {
     if (!current || busy) return;
     busy = true;
-    const note = document.getElementById('decision-note');
     try {
-      await api('POST', `/api/v1/supports/${current.support_id}/review`, {
-        inconsistencies: codes, note: note && note.value.trim() ? note.value.trim() : null,
-      });
+      const note = document.getElementById('decision-note');
+      try {
+        await api('POST', `/api/v1/supports/${current.support_id}/review`, {
+          inconsistencies: codes, note: note && note.value.trim() ? note.value.trim() : null,
+        });
+      } catch (error) {
+        showError(desk.querySelector('.decision'), error.message);
+        return;
+      }
       decided += 1;
-      const next = await upcoming;
-      render(next);
-      upcoming = next ? claim([next.support_id]) : Promise.resolve(null);
-    } catch (error) {
-      const form = desk.querySelector('.decision');
-      if (form) showError(form, error.message); else say(error.message);
+      current = null; // recorded: no key may send it again
+      await showNext();
     } finally {
       busy = false;
     }
@@ -354,17 +528,11 @@ function startDesk(root) {
     }
   });
 
-  (async () => {
-    try {
-      const first = await claim([]);
-      render(first);
-      upcoming = first ? claim([first.support_id]) : Promise.resolve(null);
-    } catch (error) {
-      say(error.message);
-    }
-  })();
+  showNext();
 }
 
 wireForms();
+const rollForm = document.getElementById('roll-import-form');
+if (rollForm) wireRollImport(rollForm);
 const deskRoot = document.getElementById('review-desk');
 if (deskRoot) startDesk(deskRoot);

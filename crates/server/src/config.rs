@@ -39,6 +39,9 @@ pub struct Config {
     pub max_json_bytes: usize,
     /// Largest support upload (`POST /api/v1/supports`: fields and four images), in bytes.
     pub max_support_bytes: usize,
+    /// Largest roll file uploaded from the console (`POST /api/v1/roll/imports`), in bytes;
+    /// it streams to a temporary file in `data_dir`, never into memory.
+    pub max_roll_upload_bytes: u64,
     /// Seconds a verification job claimed by an instance stays its own before another
     /// instance may take it back (PostgreSQL; SQLite takes them all back at start-up).
     pub job_lease_seconds: u64,
@@ -73,6 +76,7 @@ impl Default for Config {
             trust_forwarded_for: false,
             max_json_bytes: 256 * 1024,
             max_support_bytes: 10 * 1024 * 1024,
+            max_roll_upload_bytes: 8 * 1024 * 1024 * 1024,
             job_lease_seconds: 300,
             authority_name: "Organismo Público Local Electoral".into(),
             log_format: LogFormat::Pretty,
@@ -152,6 +156,7 @@ impl fmt::Debug for Config {
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("max_json_bytes", &self.max_json_bytes)
             .field("max_support_bytes", &self.max_support_bytes)
+            .field("max_roll_upload_bytes", &self.max_roll_upload_bytes)
             .field("job_lease_seconds", &self.job_lease_seconds)
             .field("log_format", &self.log_format)
             .finish_non_exhaustive()

@@ -111,6 +111,7 @@ fn label_es(what: &str) -> &'static str {
         "collector" => "el auxiliar",
         "user" => "el usuario",
         "roll snapshot" => "el corte de la Lista Nominal",
+        "roll import" => "la importación de la Lista Nominal",
         "support" => "el apoyo",
         "image" => "la imagen",
         "job" => "un trabajo de verificación fallido con ese número",

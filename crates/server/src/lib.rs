@@ -171,6 +171,7 @@ impl App {
             dummy_hash: Arc::from(auth::dummy_hash().await?),
             reception,
             config: Arc::new(config),
+            roll_imports: api::roll_imports::RollImports::default(),
         };
         Ok(Self {
             address,

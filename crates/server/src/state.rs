@@ -13,4 +13,6 @@ pub struct AppState {
     pub dummy_hash: Arc<str>,
     /// Reception of supports (group commit); its images go to `<data_dir>/blobs` by default.
     pub reception: Reception,
+    /// Roll imports this instance runs (their live progress, one at a time).
+    pub roll_imports: crate::api::roll_imports::RollImports,
 }

@@ -74,6 +74,20 @@ async fn recover_interrupted_work(store: &Store) {
         ),
         Err(e) => tracing::error!(error = %e, "cannot reset interrupted re-verifications"),
     }
+    // A roll import runs in the instance that received its file, which is gone: it failed
+    // for good (SQLite, at start-up: every one; PostgreSQL: those without a heartbeat).
+    let stale = match store.backend() {
+        Backend::Sqlite => Duration::ZERO,
+        Backend::Postgres => store.job_lease(),
+    };
+    match store.fail_interrupted_roll_imports(Some(stale)).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            imports = n,
+            "roll imports interrupted earlier are marked failed; their files must be sent again"
+        ),
+        Err(e) => tracing::error!(error = %e, "cannot mark interrupted roll imports failed"),
+    }
 }
 
 /// Takes and runs one verification job; true when one was verified.

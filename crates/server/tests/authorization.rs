@@ -196,6 +196,11 @@ const TABLE: &[Row] = &[
     row("POST", "/api/v1/users", "/api/v1/users", Body::Staff, plain(401, 201, 403, 403, 403)),
     row("GET", "/api/v1/users", "/api/v1/users", Body::None, plain(401, 200, 403, 403, 403)),
     row("GET", "/api/v1/roll/snapshots", "/api/v1/roll/snapshots", Body::None, plain(401, 200, 200, 403, 403)),
+    // An empty roll file: accepted (202), then its import fails in the background.
+    row("POST", "/api/v1/roll/imports", "/api/v1/roll/imports?cut_date=2025-01-31&name=LN-matriz", Body::None, plain(401, 202, 403, 403, 403)),
+    row("GET", "/api/v1/roll/imports", "/api/v1/roll/imports", Body::None, plain(401, 200, 403, 403, 403)),
+    // The import of the row above, the first of this world's database.
+    row("GET", "/api/v1/roll/imports/{id}", "/api/v1/roll/imports/{import}", Body::None, with_ids(401, 200, 403, 403, 403, 403, 403)),
     row("GET", "/api/v1/audit", "/api/v1/audit", Body::None, plain(401, 200, 403, 403, 403)),
     row("GET", "/api/v1/inconsistency-types", "/api/v1/inconsistency-types", Body::None, plain(401, 200, 200, 403, 403)),
     row("POST", "/api/v1/inconsistency-types", "/api/v1/inconsistency-types", Body::InconsistencyType, plain(401, 201, 403, 403, 403)),
@@ -311,6 +316,7 @@ fn target(template: &str, ids: &Ids) -> String {
         .replace("{support}", &ids.support.to_string())
         .replace("{objection}", &ids.objection.to_string())
         .replace("{code}", "illegible")
+        .replace("{import}", "1")
         // No job has failed in this world: the administrator is told there is none.
         .replace("{job}", "999999")
 }

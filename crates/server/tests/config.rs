@@ -62,6 +62,7 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
         ("trust_forwarded_for", "true"),
         ("max_json_bytes", "65536"),
         ("max_support_bytes", "5242880"),
+        ("max_roll_upload_bytes", "1073741824"),
         ("job_lease_seconds", "120"),
         (
             "authority_name",
@@ -84,6 +85,7 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
         ("trust_forwarded_for", "false"),
         ("max_json_bytes", "1024"),
         ("max_support_bytes", "2048"),
+        ("max_roll_upload_bytes", "4096"),
         ("job_lease_seconds", "30"),
         ("authority_name", "IEPC Durango"),
         ("log_format", "pretty"),
@@ -132,6 +134,7 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
         assert!(config.trust_forwarded_for);
         assert_eq!(config.max_json_bytes, 65_536);
         assert_eq!(config.max_support_bytes, 5_242_880);
+        assert_eq!(config.max_roll_upload_bytes, 1_073_741_824);
         assert_eq!(config.job_lease_seconds, 120);
         assert_eq!(
             config.authority_name,
@@ -170,6 +173,7 @@ fn every_field_comes_from_the_file_and_the_environment_wins() {
         assert!(!config.trust_forwarded_for);
         assert_eq!(config.max_json_bytes, 1024);
         assert_eq!(config.max_support_bytes, 2048);
+        assert_eq!(config.max_roll_upload_bytes, 4096);
         assert_eq!(config.job_lease_seconds, 30);
         assert_eq!(config.authority_name, "IEPC Durango");
         assert_eq!(config.log_format, LogFormat::Pretty);

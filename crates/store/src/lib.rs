@@ -18,6 +18,7 @@ mod review;
 mod roll_import;
 mod roll_query;
 mod roll_table;
+mod roll_uploads;
 mod support_detail;
 mod supports;
 mod verification;
@@ -43,6 +44,7 @@ pub use review::{
 };
 pub use roll_import::{ImportOptions, ImportReport, MAX_REPORTED_ROW_ERRORS};
 pub use roll_query::{MunicipalityCount, SnapshotDetail, SnapshotSummary, StatusCounts};
+pub use roll_uploads::{INTERRUPTED_IMPORT_MESSAGE, NewRollImport, RollImport, RollImportStatus};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

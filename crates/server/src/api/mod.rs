@@ -8,6 +8,7 @@ pub mod paper;
 pub mod people;
 pub mod progress;
 pub mod review;
+pub mod roll_imports;
 pub mod session;
 pub mod support_view;
 pub mod supports;
@@ -28,6 +29,7 @@ use crate::state::AppState;
         admin::create_process, admin::list_processes, admin::get_process,
         admin::create_office, admin::list_offices, admin::get_office,
         admin::create_staff, admin::list_users, admin::list_snapshots, admin::audit_log,
+        roll_imports::create_import, roll_imports::list_imports, roll_imports::get_import,
         people::create_aspirant, people::list_aspirants, people::get_aspirant,
         people::create_collector, people::list_collectors, people::get_collector,
         people::deactivate_collector, people::activate_collector,
@@ -104,6 +106,14 @@ pub fn routes(max_support_bytes: usize) -> Router<AppState> {
             post(admin::create_staff).get(admin::list_users),
         )
         .route("/api/v1/roll/snapshots", get(admin::list_snapshots))
+        .route(
+            "/api/v1/roll/imports",
+            // The roll streams to a file: no body limit here, `max_roll_upload_bytes` instead.
+            post(roll_imports::create_import)
+                .layer(DefaultBodyLimit::disable())
+                .get(roll_imports::list_imports),
+        )
+        .route("/api/v1/roll/imports/{id}", get(roll_imports::get_import))
         .route("/api/v1/audit", get(admin::audit_log))
         .route(
             "/api/v1/supports",

@@ -9,6 +9,7 @@ mod forms;
 mod html;
 mod pages;
 mod reports;
+mod roll;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/processes/{id}", get(pages::process))
         .route("/console/catalog", get(pages::catalog))
+        .route("/console/roll", get(roll::roll))
         .route("/console/audit", get(pages::audit))
         .route("/console/reviewers", get(pages::reviewers))
         .route("/console/review/{process}", get(pages::review_desk))
@@ -173,6 +175,7 @@ pub(crate) fn navigation(auth: &Auth) -> Vec<(String, &'static str)> {
             ("/console/".into(), "Procesos"),
             ("/console/objections".into(), "Objeciones"),
             ("/console/catalog".into(), "Catálogo de inconsistencias"),
+            ("/console/roll".into(), "Lista Nominal"),
             ("/console/reviewers".into(), "Personal y productividad"),
             ("/console/audit".into(), "Bitácora"),
         ],
