@@ -21,8 +21,6 @@ pub enum ReportError {
     Zip(#[from] zip::result::ZipError),
     #[error("a row has {got} cells, the report has {expected} columns")]
     RowWidth { expected: usize, got: usize },
-    #[error("an XLSX sheet holds at most {MAX_XLSX_ROWS} data rows; export CSV instead")]
-    TooManyRows,
 }
 
 /// One cell of a row.

@@ -1,6 +1,8 @@
 //! XLSX written as a stream: the zip goes out with data descriptors (no seeking back), the
-//! data sheet's rows as they come, then a "Resumen" sheet. Strings are inline (no shared
-//! string table to hold in memory).
+//! data sheet's rows as they come (continued in a new sheet, "Apoyos (2)", … every
+//! 1,048,575 rows, Excel's limit), then a "Resumen" sheet; the workbook's list of sheets
+//! is written last, when their number is known. Strings are inline (no shared string
+//! table to hold in memory).
 
 use std::io::Write;
 
@@ -9,13 +11,23 @@ use zip::write::{SimpleFileOptions, StreamWriter};
 
 use crate::{Cell, ReportError};
 
-/// Excel's last row is 1,048,576; one is the header.
+/// Excel's last row is 1,048,576; one is the header. A data sheet holds this many rows;
+/// the next ones go to a new sheet.
 pub const MAX_XLSX_ROWS: u64 = 1_048_575;
 
 pub struct XlsxWriter<W: Write> {
     zip: ZipWriter<StreamWriter<W>>,
     columns: usize,
+    /// Header cells, repeated at the top of each continuation sheet.
+    headers: Vec<String>,
+    /// The data sheets' base name (already cleaned).
+    sheet: String,
+    /// Data sheets started so far (1 after `new`).
+    sheets: usize,
+    /// Rows in the current data sheet.
     rows: u64,
+    /// Rows per data sheet (Excel's limit; smaller in tests).
+    rows_per_sheet: u64,
     options: SimpleFileOptions,
 }
 
@@ -23,19 +35,68 @@ impl<W: Write> std::fmt::Debug for XlsxWriter<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("XlsxWriter")
             .field("columns", &self.columns)
+            .field("sheets", &self.sheets)
             .field("rows", &self.rows)
             .finish()
     }
 }
 
-const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/worksheets/sheet2.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/><Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>"#;
+/// `[Content_Types].xml` for `sheets` worksheets (data sheets and the summary).
+fn content_types(sheets: usize) -> String {
+    let mut out = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>"#,
+    );
+    for n in 1..=sheets {
+        out.push_str(&format!(r#"<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#));
+    }
+    out.push_str(r#"<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/><Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>"#);
+    out
+}
 
 const ROOT_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties" Target="docProps/app.xml"/></Relationships>"#;
 
-const WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet2.xml"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#;
+/// `xl/_rels/workbook.xml.rels`: sheet `n` is `rId{n}`, the styles come after them.
+fn workbook_rels(sheets: usize) -> String {
+    let mut out = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">"#,
+    );
+    for n in 1..=sheets {
+        out.push_str(&format!(r#"<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{n}.xml"/>"#));
+    }
+    out.push_str(&format!(r#"<Relationship Id="rId{}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#, sheets + 1));
+    out
+}
+
+/// `xl/workbook.xml` listing the sheets by name, in order.
+fn workbook(names: &[String]) -> String {
+    let mut out = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>"#,
+    );
+    for (i, name) in names.iter().enumerate() {
+        out.push_str("<sheet name=\"");
+        xml_text(&mut out, name);
+        out.push_str(&format!("\" sheetId=\"{n}\" r:id=\"rId{n}\"/>", n = i + 1));
+    }
+    out.push_str("</sheets></workbook>");
+    out
+}
+
+/// The name of data sheet `n` (1-based): the base name, then "NAME (2)", "NAME (3)", …
+/// within Excel's 31 characters.
+fn continuation_name(base: &str, n: usize) -> String {
+    if n == 1 {
+        return base.to_owned();
+    }
+    let suffix = format!(" ({n})");
+    let keep = 31usize.saturating_sub(suffix.chars().count());
+    let mut name: String = base.chars().take(keep).collect();
+    name.push_str(&suffix);
+    name
+}
 
 /// Style 0: normal; style 1: bold (headers and labels).
 const STYLES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -123,34 +184,47 @@ impl<W: Write> XlsxWriter<W> {
             .compression_method(zip::CompressionMethod::Deflated)
             .large_file(false);
         let mut zip = ZipWriter::new_stream(out);
-        let mut workbook = String::from(
-            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name=""#,
-        );
-        xml_text(&mut workbook, &sheet_name(sheet));
-        workbook.push_str(r#"" sheetId="1" r:id="rId1"/><sheet name="Resumen" sheetId="2" r:id="rId2"/></sheets></workbook>"#);
         for (name, body) in [
-            ("[Content_Types].xml", CONTENT_TYPES),
             ("_rels/.rels", ROOT_RELS),
             ("docProps/core.xml", CORE),
             ("docProps/app.xml", APP),
-            ("xl/workbook.xml", workbook.as_str()),
-            ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS),
             ("xl/styles.xml", STYLES),
         ] {
             zip.start_file(name, options)?;
             zip.write_all(body.as_bytes())?;
         }
-        zip.start_file("xl/worksheets/sheet1.xml", options)?;
-        zip.write_all(SHEET_START.as_bytes())?;
-        let header: Vec<Cell<'_>> = headers.iter().map(|h| Cell::Text(h)).collect();
-        zip.write_all(row_xml(1, &header, true).as_bytes())?;
-        Ok(Self {
+        let mut writer = Self {
             zip,
             columns: headers.len(),
+            headers: headers.iter().map(|h| (*h).to_owned()).collect(),
+            sheet: sheet_name(sheet),
+            sheets: 0,
             rows: 0,
+            rows_per_sheet: MAX_XLSX_ROWS,
             options,
-        })
+        };
+        writer.start_data_sheet()?;
+        Ok(writer)
+    }
+
+    /// Rows per data sheet before continuing in a new one (tests use a small number).
+    pub fn with_rows_per_sheet(mut self, rows: u64) -> Self {
+        self.rows_per_sheet = rows.clamp(1, MAX_XLSX_ROWS);
+        self
+    }
+
+    /// Opens the next data sheet with its header row.
+    fn start_data_sheet(&mut self) -> Result<(), ReportError> {
+        self.sheets += 1;
+        self.rows = 0;
+        self.zip.start_file(
+            format!("xl/worksheets/sheet{}.xml", self.sheets),
+            self.options,
+        )?;
+        self.zip.write_all(SHEET_START.as_bytes())?;
+        let header: Vec<Cell<'_>> = self.headers.iter().map(|h| Cell::Text(h)).collect();
+        self.zip.write_all(row_xml(1, &header, true).as_bytes())?;
+        Ok(())
     }
 
     pub fn row(&mut self, cells: &[Cell<'_>]) -> Result<(), ReportError> {
@@ -160,8 +234,9 @@ impl<W: Write> XlsxWriter<W> {
                 got: cells.len(),
             });
         }
-        if self.rows >= MAX_XLSX_ROWS {
-            return Err(ReportError::TooManyRows);
+        if self.rows >= self.rows_per_sheet {
+            self.zip.write_all(SHEET_END.as_bytes())?;
+            self.start_data_sheet()?;
         }
         self.rows += 1;
         self.zip
@@ -169,11 +244,15 @@ impl<W: Write> XlsxWriter<W> {
         Ok(())
     }
 
-    /// Closes the data sheet, writes the "Resumen" sheet (label, value) and the zip's directory.
+    /// Closes the last data sheet, writes the "Resumen" sheet (label, value), the list of
+    /// sheets and the zip's directory.
     pub fn finish(mut self, summary: &[(&str, Cell<'_>)]) -> Result<W, ReportError> {
         self.zip.write_all(SHEET_END.as_bytes())?;
-        self.zip
-            .start_file("xl/worksheets/sheet2.xml", self.options)?;
+        let summary_sheet = self.sheets + 1;
+        self.zip.start_file(
+            format!("xl/worksheets/sheet{summary_sheet}.xml"),
+            self.options,
+        )?;
         self.zip.write_all(SHEET_START.as_bytes())?;
         self.zip.write_all(
             row_xml(1, &[Cell::Text("Concepto"), Cell::Text("Valor")], true).as_bytes(),
@@ -183,6 +262,18 @@ impl<W: Write> XlsxWriter<W> {
                 .write_all(row_xml(i as u64 + 2, &[Cell::Text(label), *value], false).as_bytes())?;
         }
         self.zip.write_all(SHEET_END.as_bytes())?;
+        let mut names: Vec<String> = (1..=self.sheets)
+            .map(|n| continuation_name(&self.sheet, n))
+            .collect();
+        names.push("Resumen".into());
+        for (name, body) in [
+            ("xl/workbook.xml", workbook(&names)),
+            ("xl/_rels/workbook.xml.rels", workbook_rels(summary_sheet)),
+            ("[Content_Types].xml", content_types(summary_sheet)),
+        ] {
+            self.zip.start_file(name, self.options)?;
+            self.zip.write_all(body.as_bytes())?;
+        }
         let mut inner = self.zip.finish()?.into_inner();
         inner.flush()?;
         Ok(inner)
@@ -245,11 +336,59 @@ mod tests {
         assert_eq!(column(701), "ZZ");
         assert_eq!(sheet_name("a[b]:c*?/\\d"), "abcd");
         let mut w = XlsxWriter::new(Sink(Vec::new()), "x", &["a"]).unwrap();
-        w.rows = MAX_XLSX_ROWS;
-        assert!(matches!(
-            w.row(&[Cell::Int(1)]),
-            Err(ReportError::TooManyRows)
-        ));
         assert!(matches!(w.row(&[]), Err(ReportError::RowWidth { .. })));
+        assert_eq!(continuation_name("Apoyos", 1), "Apoyos");
+        assert_eq!(continuation_name("Apoyos", 12), "Apoyos (12)");
+        let long = "A".repeat(31);
+        assert_eq!(continuation_name(&long, 2).chars().count(), 31);
+    }
+
+    #[test]
+    fn rows_beyond_a_sheet_continue_in_the_next() {
+        let mut w = XlsxWriter::new(Sink(Vec::new()), "Apoyos", &["Folio"])
+            .unwrap()
+            .with_rows_per_sheet(2);
+        for n in 1..=5 {
+            w.row(&[Cell::Int(n)]).unwrap();
+        }
+        let bytes = w.finish(&[("Total", Cell::Int(5))]).unwrap().0;
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut read = |name: &str| {
+            let mut text = String::new();
+            archive
+                .by_name(name)
+                .unwrap()
+                .read_to_string(&mut text)
+                .unwrap();
+            text
+        };
+        let book = read("xl/workbook.xml");
+        let names: Vec<&str> = book
+            .split("<sheet name=\"")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap())
+            .collect();
+        assert_eq!(names, ["Apoyos", "Apoyos (2)", "Apoyos (3)", "Resumen"]);
+        // Each data sheet starts with the header; rows 1–2, 3–4, 5.
+        for (sheet, values) in [(1, vec![1, 2]), (2, vec![3, 4]), (3, vec![5])] {
+            let xml = read(&format!("xl/worksheets/sheet{sheet}.xml"));
+            assert!(
+                xml.contains(
+                    "<c r=\"A1\" s=\"1\" t=\"inlineStr\"><is><t xml:space=\"preserve\">Folio</t>"
+                ),
+                "{xml}"
+            );
+            for (i, v) in values.iter().enumerate() {
+                assert!(
+                    xml.contains(&format!("<c r=\"A{}\"><v>{v}</v></c>", i + 2)),
+                    "{xml}"
+                );
+            }
+            assert!(xml.ends_with(SHEET_END));
+        }
+        assert!(read("xl/worksheets/sheet4.xml").contains("<v>5</v>"));
+        let rels = read("xl/_rels/workbook.xml.rels");
+        assert!(rels.contains("Target=\"worksheets/sheet4.xml\"") && rels.contains("Id=\"rId5\""));
+        assert!(read("[Content_Types].xml").contains("/xl/worksheets/sheet4.xml"));
     }
 }
