@@ -16,44 +16,13 @@ use apoyo_testkit::backends;
 
 use std::collections::BTreeSet;
 use std::io::Cursor;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use apoyo_domain::roll::COLUMNS;
 use apoyo_synth::{Difficulty, render_card};
 use serde_json::{Value, json};
 
 use common::{TestApp, roll_file};
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Chromium, node and the npm packages, or why the test cannot run.
-fn prerequisites() -> Result<PathBuf, String> {
-    let chromium = std::env::var_os("CHROMIUM_PATH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    if !chromium.is_file() {
-        return Err(format!(
-            "{} not found (apt-get install chromium, or set CHROMIUM_PATH)",
-            chromium.display()
-        ));
-    }
-    let node = Command::new("node").arg("--version").output();
-    if !node.is_ok_and(|o| o.status.success()) {
-        return Err("node not found".into());
-    }
-    let modules = repo_root().join("tests/browser/node_modules");
-    for package in ["playwright-core", "axe-core"] {
-        if !modules.join(package).is_dir() {
-            return Err(format!(
-                "{package} not installed (cd tests/browser && npm ci)"
-            ));
-        }
-    }
-    Ok(chromium)
-}
 
 /// A Y4M (4:2:0) clip of a synthetic credential photo, for Chromium's fake camera.
 fn fake_camera_clip(path: &Path) {
@@ -153,15 +122,8 @@ async fn shell_bytes(app: &TestApp) -> (usize, usize) {
 
 #[backends(flavor = "multi_thread", worker_threads = 2)]
 async fn capture_flow_offline_queue_logout_and_accessibility() {
-    let chromium = match prerequisites() {
-        Ok(path) => path,
-        Err(why) => {
-            if std::env::var("APOYO_BROWSER_TESTS").as_deref() == Ok("required") {
-                panic!("browser tests required (APOYO_BROWSER_TESTS=required) but {why}");
-            }
-            eprintln!("SKIPPED: browser tests of the capture app: {why}");
-            return;
-        }
+    let Some(chromium) = common::chromium_or_skip("the capture app") else {
+        return;
     };
     let app = TestApp::start().await;
     let world = app.world_in_period().await;
@@ -194,21 +156,9 @@ async fn capture_flow_offline_queue_logout_and_accessibility() {
     let config_path = work.path().join("config.json");
     std::fs::write(&config_path, config.to_string()).unwrap();
 
-    let spec = repo_root().join("tests/browser/capture.spec.mjs");
-    let status = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(spec)
-            .arg(config_path)
-            .current_dir(repo_root().join("tests/browser"))
-            .status()
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let result: Value =
-        serde_json::from_str(&std::fs::read_to_string(&result_path).unwrap_or_default())
-            .unwrap_or(Value::Null);
-    assert!(status.success(), "the browser spec failed: {result:#}");
+    let (passed, result) =
+        common::run_browser_spec("capture.spec.mjs", config_path, &result_path).await;
+    assert!(passed, "the browser spec failed: {result:#}");
 
     // Exactly once on the server: one row per support the app showed, no more.
     let shown: BTreeSet<String> = result["supports"]

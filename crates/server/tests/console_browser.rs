@@ -18,46 +18,11 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 use serde_json::{Value, json};
 
 use common::{Auth, TestApp, support_fields, support_images};
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Chromium, node and the npm packages, or why the test cannot run.
-fn prerequisites() -> Result<PathBuf, String> {
-    let chromium = std::env::var_os("CHROMIUM_PATH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    if !chromium.is_file() {
-        return Err(format!(
-            "{} not found (apt-get install chromium, or set CHROMIUM_PATH)",
-            chromium.display()
-        ));
-    }
-    if !Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        return Err("node not found".into());
-    }
-    let modules = repo_root().join("tests/browser/node_modules");
-    for package in ["playwright-core", "axe-core"] {
-        if !modules.join(package).is_dir() {
-            return Err(format!(
-                "{package} not installed (cd tests/browser && npm ci)"
-            ));
-        }
-    }
-    Ok(chromium)
-}
 
 /// A support received from `collector` capturing the harness roll's credential `n`
 /// (`i*10 + 1` is citizen `i`): (support id, folio).
@@ -76,15 +41,8 @@ async fn send(app: &TestApp, collector: &Auth, n: u32) -> (i64, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn review_by_keyboard_hearing_refusals_and_accessibility() {
-    let chromium = match prerequisites() {
-        Ok(path) => path,
-        Err(why) => {
-            if std::env::var("APOYO_BROWSER_TESTS").as_deref() == Ok("required") {
-                panic!("browser tests required (APOYO_BROWSER_TESTS=required) but {why}");
-            }
-            eprintln!("SKIPPED: browser tests of the console: {why}");
-            return;
-        }
+    let Some(chromium) = common::chromium_or_skip("the console") else {
+        return;
     };
     let started = Instant::now();
     let app = TestApp::start().await;
@@ -200,24 +158,12 @@ async fn review_by_keyboard_hearing_refusals_and_accessibility() {
     });
     let config_path = work.path().join("config.json");
     std::fs::write(&config_path, config.to_string()).unwrap();
-    let spec = repo_root().join("tests/browser/console.spec.mjs");
     let browser_started = Instant::now();
-    let status = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(spec)
-            .arg(config_path)
-            .current_dir(repo_root().join("tests/browser"))
-            .status()
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let (passed, result) =
+        common::run_browser_spec("console.spec.mjs", config_path, &result_path).await;
     let browser_seconds = browser_started.elapsed().as_secs_f64();
-    let result: Value =
-        serde_json::from_str(&std::fs::read_to_string(&result_path).unwrap_or_default())
-            .unwrap_or(Value::Null);
     assert!(
-        status.success(),
+        passed,
         "the browser spec failed (screenshots in {}): {result:#}",
         work.keep().display()
     );

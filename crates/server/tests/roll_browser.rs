@@ -12,57 +12,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use serde_json::{Value, json};
+use serde_json::json;
 
 use common::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, roll_file};
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Chromium, node and the npm packages, or why the test cannot run.
-fn prerequisites() -> Result<PathBuf, String> {
-    let chromium = std::env::var_os("CHROMIUM_PATH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    if !chromium.is_file() {
-        return Err(format!(
-            "{} not found (apt-get install chromium, or set CHROMIUM_PATH)",
-            chromium.display()
-        ));
-    }
-    if !Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        return Err("node not found".into());
-    }
-    let modules = repo_root().join("tests/browser/node_modules");
-    for package in ["playwright-core", "axe-core"] {
-        if !modules.join(package).is_dir() {
-            return Err(format!(
-                "{package} not installed (cd tests/browser && npm ci)"
-            ));
-        }
-    }
-    Ok(chromium)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_administrator_imports_a_roll_from_the_page() {
-    let chromium = match prerequisites() {
-        Ok(path) => path,
-        Err(why) => {
-            if std::env::var("APOYO_BROWSER_TESTS").as_deref() == Ok("required") {
-                panic!("browser tests required (APOYO_BROWSER_TESTS=required) but {why}");
-            }
-            eprintln!("SKIPPED: browser test of the Lista Nominal page: {why}");
-            return;
-        }
+    let Some(chromium) = common::chromium_or_skip("the Lista Nominal page") else {
+        return;
     };
     let app = TestApp::start().await;
     let work = tempfile::tempdir().unwrap();
@@ -90,22 +47,10 @@ async fn an_administrator_imports_a_roll_from_the_page() {
     });
     let config_path = work.path().join("config.json");
     std::fs::write(&config_path, config.to_string()).unwrap();
-    let spec = repo_root().join("tests/browser/roll.spec.mjs");
-    let status = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(spec)
-            .arg(config_path)
-            .current_dir(repo_root().join("tests/browser"))
-            .status()
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let result: Value =
-        serde_json::from_str(&std::fs::read_to_string(&result_path).unwrap_or_default())
-            .unwrap_or(Value::Null);
+    let (passed, result) =
+        common::run_browser_spec("roll.spec.mjs", config_path, &result_path).await;
     assert!(
-        status.success(),
+        passed,
         "the browser spec failed (screenshot in {}): {result:#}",
         work.keep().display()
     );

@@ -25,13 +25,20 @@ use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-type PageResult = Result<Response, Response>;
+pub(crate) type PageResult = Result<Response, Response>;
 
 fn fail(error: ApiError) -> Response {
     page_error(error)
 }
 
-async fn page(state: &AppState, auth: &Auth, title: &str, current: &str, body: Html) -> PageResult {
+/// A page in the console's chrome (navigation for the role, the session's CSRF token).
+pub(crate) async fn page(
+    state: &AppState,
+    auth: &Auth,
+    title: &str,
+    current: &str,
+    body: Html,
+) -> PageResult {
     let session = state
         .store
         .session(&auth.token_hash)

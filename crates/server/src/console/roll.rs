@@ -7,37 +7,16 @@
 #![allow(clippy::result_large_err)]
 
 use axum::extract::State;
-use axum::response::Response;
 
 use apoyo_domain::access::Role;
 use apoyo_store::{RollImport, RollImportStatus};
 
 use super::forms;
-use super::html::{Chrome, Html, date, date_time, layout, number};
-use super::{Viewer, navigation, page_error, respond};
+use super::html::{Html, date, date_time, number};
+use super::pages::{PageResult, page};
+use super::{Viewer, page_error};
 use crate::api::roll_imports::{live_rows, recent};
-use crate::auth::Auth;
-use crate::error::ApiError;
 use crate::state::AppState;
-
-type PageResult = Result<Response, Response>;
-
-async fn page(state: &AppState, auth: &Auth, title: &str, current: &str, body: Html) -> PageResult {
-    let session = state
-        .store
-        .session(&auth.token_hash)
-        .await
-        .map_err(|e| page_error(e.into()))?
-        .ok_or_else(|| page_error(ApiError::Unauthenticated))?;
-    let chrome = Chrome {
-        user_name: &auth.user.name,
-        role_label: auth.principal.role.label_es(),
-        csrf_token: &session.csrf_token,
-        nav: navigation(auth),
-        current,
-    };
-    Ok(respond(layout(title, Some(chrome), body)))
-}
 
 fn status_label(status: RollImportStatus) -> &'static str {
     match status {

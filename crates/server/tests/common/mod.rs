@@ -1254,3 +1254,76 @@ impl TestApp {
         .await;
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Browser tests (tests/browser/*.mjs in headless Chromium)
+// ---------------------------------------------------------------------------------------
+
+/// The repository's root.
+pub fn repo_root() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Chromium, node and the npm packages, or why a browser test cannot run.
+fn browser_prerequisites() -> Result<PathBuf, String> {
+    let chromium = std::env::var_os("CHROMIUM_PATH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    if !chromium.is_file() {
+        return Err(format!(
+            "{} not found (apt-get install chromium, or set CHROMIUM_PATH)",
+            chromium.display()
+        ));
+    }
+    let node = std::process::Command::new("node").arg("--version").output();
+    if !node.is_ok_and(|o| o.status.success()) {
+        return Err("node not found".into());
+    }
+    let modules = repo_root().join("tests/browser/node_modules");
+    for package in ["playwright-core", "axe-core"] {
+        if !modules.join(package).is_dir() {
+            return Err(format!(
+                "{package} not installed (cd tests/browser && npm ci)"
+            ));
+        }
+    }
+    Ok(chromium)
+}
+
+/// Chromium for the browser test of `what`, or `None` after saying it is skipped; with
+/// `APOYO_BROWSER_TESTS=required` (CI) a missing prerequisite fails instead.
+pub fn chromium_or_skip(what: &str) -> Option<PathBuf> {
+    match browser_prerequisites() {
+        Ok(path) => Some(path),
+        Err(why) => {
+            if std::env::var("APOYO_BROWSER_TESTS").as_deref() == Ok("required") {
+                panic!("browser tests required (APOYO_BROWSER_TESTS=required) but {why}");
+            }
+            eprintln!("SKIPPED: browser tests of {what}: {why}");
+            None
+        }
+    }
+}
+
+/// Runs `node tests/browser/<spec> <config_path>` and reads the JSON the spec wrote to
+/// `result_path` (`Null` when it wrote none): (whether it succeeded, the result).
+pub async fn run_browser_spec(
+    spec: &str,
+    config_path: PathBuf,
+    result_path: &std::path::Path,
+) -> (bool, Value) {
+    let spec = repo_root().join("tests/browser").join(spec);
+    let status = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(spec)
+            .arg(config_path)
+            .current_dir(repo_root().join("tests/browser"))
+            .status()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let result = serde_json::from_str(&std::fs::read_to_string(result_path).unwrap_or_default())
+        .unwrap_or(Value::Null);
+    (status.success(), result)
+}
