@@ -778,7 +778,10 @@ async fn sigkill_under_load_loses_and_duplicates_nothing() {
     check_database(&db, &world.data_dir, &acked).await;
 }
 
-/// Waits until no support of any aspirant is pending verification.
+/// Waits until no support of any aspirant is pending verification, and no job is left
+/// to run: a kill between a verification's commit and its job's `done` leaves the job
+/// `running` over a verified support; it is taken back after the lease (2 s here) and
+/// verified again, idempotently.
 async fn wait_until_verified(
     base: &str,
     admin_token: &str,
@@ -797,7 +800,13 @@ async fn wait_until_verified(
             .await;
             pending += page["items"].as_array().unwrap().len();
         }
-        if pending == 0 {
+        let unfinished: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM verification_jobs WHERE status IN ('pending', 'running')",
+        )
+        .fetch_one(db)
+        .await
+        .unwrap();
+        if pending == 0 && unfinished == 0 {
             return;
         }
         if Instant::now() >= deadline {
