@@ -3,7 +3,7 @@
 //! and the time per image; optionally the same for Tesseract on the same images.
 //!
 //! ```sh
-//! cargo run --release -p apoyo-mrz-reader --example mrz_bench -- DIR [--tesseract] [--verbose]
+//! cargo run --release -p apoyo-mrz-reader --example mrz_bench -- DIR [PREFIX] [--tesseract] [--verbose] [--dump FILE]
 //! ```
 //!
 //! Tesseract is given the axis-aligned bounding box of the ground-truth MRZ
@@ -43,7 +43,20 @@ fn main() {
     );
     let tesseract = args.iter().any(|a| a == "--tesseract");
     let verbose = args.iter().any(|a| a == "--verbose");
-    let only: Option<&String> = args.iter().skip(1).find(|a| !a.starts_with("--"));
+    // `--dump FILE`: one line per image (file, accepted, confidence, lines), to
+    // compare two versions of the reader image by image.
+    let dump_path = args
+        .iter()
+        .position(|a| a == "--dump")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let mut dump = String::new();
+    let only: Option<&String> = args
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(i, a)| !a.starts_with("--") && args[i - 1] != "--dump")
+        .map(|(_, a)| a);
     let truth = std::fs::read_to_string(dir.join("truth.jsonl")).expect("truth.jsonl");
     let reader = Reader::new().expect("templates");
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
@@ -78,6 +91,17 @@ fn main() {
         let done = Instant::now();
         tally.decode_ms += (decoded_at - started).as_secs_f64() * 1e3;
         tally.ms += (done - decoded_at).as_secs_f64() * 1e3;
+        if dump_path.is_some() {
+            match &result {
+                Ok(r) => dump.push_str(&format!(
+                    "{file}\t{}\t{:.6}\t{}\n",
+                    r.accepted,
+                    r.confidence,
+                    r.lines.join("|")
+                )),
+                Err(e) => dump.push_str(&format!("{file}\terror\t{e}\n")),
+            }
+        }
         match &result {
             Ok(reading) => {
                 let exact = reading.lines.iter().zip(&expected).all(|(a, b)| a == b);
@@ -116,6 +140,9 @@ fn main() {
                 }
             }
         }
+    }
+    if let Some(path) = &dump_path {
+        std::fs::write(path, &dump).expect("dump file");
     }
     println!(
         "{:<9} {:>6} {:>9} {:>11} {:>10} {:>9} {:>9} {:>10}",

@@ -1,7 +1,7 @@
 //! Rectified line strips and per-cell template matching.
 
 use crate::geometry::{Grid, Homography};
-use crate::gray::Gray;
+use crate::gray::Sample;
 use crate::layout::{CELLS, LINE_LENGTH, LINES, allowed};
 use crate::templates::{BLURS, LINE_RATIO, PAD_X, PITCH, TEMPLATE_H, TEMPLATE_W, Templates, blur};
 
@@ -28,8 +28,8 @@ pub(crate) struct Strips {
 
 impl Strips {
     /// Samples the lines from `source`, which is the photograph reduced `factor` times.
-    pub(crate) fn sample(
-        source: &Gray,
+    pub(crate) fn sample<S: Sample>(
+        source: &S,
         factor: usize,
         grid: &Grid,
         margin: usize,
@@ -39,6 +39,7 @@ impl Strips {
         // Average several samples per strip pixel when the source is finer than the strip.
         let f = factor as f64;
         let scale = grid.pitch() / PITCH as f64 / f;
+        let to_source = 1.0 / f;
         if !scale.is_finite() || scale <= 0.05 {
             return None;
         }
@@ -49,26 +50,37 @@ impl Strips {
             (scale.ceil() as usize).clamp(1, 3)
         };
         let line_px = PITCH as f64 * LINE_RATIO;
+        let rows = STRIP_H * n;
+        // Where each sub-row sits between the top and the bottom of a strip.
+        let along: Vec<f64> = (0..rows)
+            .map(|sv| (sv as f64 + 0.5) / rows as f64)
+            .collect();
         let mut ink = Vec::with_capacity(LINES);
+        let mut strip = vec![0.0f32; width * STRIP_H];
         for r in 0..LINES {
-            let mut strip = vec![0.0f32; width * STRIP_H];
+            strip.fill(0.0);
             // Across a strip (about one line pitch) the map is straight: map the
             // top and bottom of each sub-column and interpolate between them.
             let (y_top, y_bottom) = (
                 -(STRIP_H as f64) / 2.0 / line_px,
                 (STRIP_H as f64) / 2.0 / line_px,
             );
-            let rows = STRIP_H * n;
             for su in 0..width * n {
                 let x = (su as f64 + 0.5) / (n * PITCH) as f64 - margin as f64 - 0.5;
                 let top = grid.map(r, x, y_top);
                 let bottom = grid.map(r, x, y_bottom);
+                let top = (top.0 * to_source, top.1 * to_source);
+                let bottom = (bottom.0 * to_source, bottom.1 * to_source);
+                let (dx, dy) = (bottom.0 - top.0, bottom.1 - top.1);
                 let u = su / n;
-                for sv in 0..rows {
-                    let a = (sv as f64 + 0.5) / rows as f64;
-                    let ix = top.0 + a * (bottom.0 - top.0);
-                    let iy = top.1 + a * (bottom.1 - top.1);
-                    strip[(sv / n) * width + u] += source.sample(ix / f, iy / f);
+                for (v, sub_rows) in along.chunks_exact(n).enumerate() {
+                    let mut sum = strip[v * width + u];
+                    for &a in sub_rows {
+                        let ix = top.0 + a * dx;
+                        let iy = top.1 + a * dy;
+                        sum += source.sample(ix, iy);
+                    }
+                    strip[v * width + u] = sum;
                 }
             }
             let norm = 1.0 / (n * n) as f32;
@@ -89,16 +101,27 @@ impl Strips {
 /// Ink relative to the local paper: `1 − gray / paper`, paper being the
 /// brightest smoothed value around each column (shadows and glare vary slowly).
 fn to_ink(strip: &[f32], width: usize) -> Vec<f32> {
-    // Brightest 3 × 3 mean of each column (a single pixel's maximum is noise).
+    // Brightest 3 × 3 mean of each column (a single pixel's maximum is noise):
+    // sums of three columns per row first, then of three rows.
+    let across: Vec<f32> = (0..STRIP_H)
+        .flat_map(|v| {
+            let row = &strip[v * width..(v + 1) * width];
+            (0..width).map(move |u| {
+                let (u0, u1) = (u.saturating_sub(1), (u + 2).min(width));
+                row[u0..u1].iter().sum::<f32>()
+            })
+        })
+        .collect();
     let column_max: Vec<f32> = (0..width)
         .map(|u| {
             let (u0, u1) = (u.saturating_sub(1), (u + 2).min(width));
+            let cells = (3 * (u1 - u0)) as f32;
             (1..STRIP_H - 1)
                 .map(|v| {
-                    (v - 1..=v + 1)
-                        .map(|vv| strip[vv * width + u0..vv * width + u1].iter().sum::<f32>())
-                        .sum::<f32>()
-                        / (3 * (u1 - u0)) as f32
+                    (across[(v - 1) * width + u]
+                        + across[v * width + u]
+                        + across[(v + 1) * width + u])
+                        / cells
                 })
                 .fold(0.0f32, f32::max)
         })

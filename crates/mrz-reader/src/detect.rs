@@ -1,8 +1,11 @@
 //! Finding the MRZ: dark character-sized blobs, straight lines of them, three
 //! parallel lines at the TD1 spacing, and a cell grid fitted to the blobs.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use crate::geometry::{Grid, LineMap};
-use crate::gray::Gray;
+use crate::gray::{Gray, Luma};
 use crate::templates::{CAP_RATIO, LINE_RATIO};
 
 /// Detection runs on an image about this wide (block-averaged down).
@@ -37,14 +40,14 @@ struct Line {
 }
 
 /// Candidate cell grids (column, line) → full-resolution pixels, best first.
-pub(crate) fn find_mrz(gray: &Gray) -> Vec<Grid> {
+pub(crate) fn find_mrz(gray: &Luma<'_>) -> Vec<Grid> {
     let factor = (gray.w / WORK_WIDTH).max(1);
-    let mut work = gray.downscale(factor);
-    if factor == 1 {
+    let work = if factor == 1 {
         // Full-resolution noise would break strokes into specks.
-        let smooth = work.box_mean(1);
-        work.data = smooth;
-    }
+        gray.box_mean3()
+    } else {
+        gray.downscale(factor)
+    };
     let blobs = blobs(&work);
     let lines = lines(&blobs);
     let mut triples = triples(&lines);
@@ -62,69 +65,119 @@ fn blobs(work: &Gray) -> Vec<Blob> {
     // Local statistics vary slowly: computed at half resolution (25-pixel window).
     let half = work.downscale(2);
     let (mean, std) = half.box_mean_std(6);
-    let dark: Vec<bool> = (0..w * h)
-        .map(|i| {
-            let (x, y) = ((i % w / 2).min(half.w - 1), (i / w / 2).min(half.h - 1));
-            let j = y * half.w + x;
-            work.data[i] < mean[j] - (0.5 * std[j]).max(6.0)
-        })
+    let threshold: Vec<f32> = mean
+        .iter()
+        .zip(&std)
+        .map(|(m, s)| m - (0.5 * s).max(6.0))
         .collect();
-    let mut label = vec![u32::MAX; w * h];
-    let mut stack = Vec::new();
-    let mut out = Vec::new();
     let max_h = (h as f64 * 0.08).max(8.0);
-    for start in 0..w * h {
-        if !dark[start] || label[start] != u32::MAX {
-            continue;
+    components(w, h, |x, y| {
+        let j = (y / 2).min(half.h - 1) * half.w + (x / 2).min(half.w - 1);
+        work.data[y * w + x] < threshold[j]
+    })
+    .into_iter()
+    .filter_map(|c| {
+        let bw = (c.x1 - c.x0 + 1) as f64;
+        let bh = (c.y1 - c.y0 + 1) as f64;
+        let plausible = bh >= 3.0 && bh <= max_h && bw <= 4.0 * bh + 2.0 && c.area >= 4;
+        plausible.then(|| Blob {
+            cx: (c.x0 + c.x1 + 1) as f64 / 2.0,
+            cy: (c.y0 + c.y1 + 1) as f64 / 2.0,
+            w: bw,
+            h: bh,
+        })
+    })
+    .collect()
+}
+
+/// A connected component's bounding box (inclusive) and pixel count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Component {
+    x0: usize,
+    x1: usize,
+    y0: usize,
+    y1: usize,
+    area: usize,
+}
+
+/// The 8-connected components of the pixels where `dark(x, y)` holds, in the
+/// raster order of their first pixel. Runs of each row are joined to the runs
+/// they touch in the row above (union–find over runs, the smaller index as
+/// root): a pass over the image instead of a flood fill pixel by pixel.
+fn components(w: usize, h: usize, dark: impl Fn(usize, usize) -> bool) -> Vec<Component> {
+    // (row, first column, last column)
+    let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+    let mut parent: Vec<u32> = Vec::new();
+    fn root(parent: &mut [u32], mut i: u32) -> u32 {
+        while parent[i as usize] != i {
+            let up = parent[parent[i as usize] as usize];
+            parent[i as usize] = up;
+            i = up;
         }
-        let id = out.len() as u32;
-        label[start] = id;
-        stack.push(start);
-        let (mut x0, mut x1, mut y0, mut y1) = (usize::MAX, 0, usize::MAX, 0);
-        let mut area = 0usize;
-        while let Some(p) = stack.pop() {
-            let (x, y) = (p % w, p / w);
-            area += 1;
-            x0 = x0.min(x);
-            x1 = x1.max(x);
-            y0 = y0.min(y);
-            y1 = y1.max(y);
-            for dy in -1i64..=1 {
-                for dx in -1i64..=1 {
-                    let (nx, ny) = (x as i64 + dx, y as i64 + dy);
-                    if nx < 0 || ny < 0 || nx >= w as i64 || ny >= h as i64 {
-                        continue;
-                    }
-                    let q = ny as usize * w + nx as usize;
-                    if dark[q] && label[q] == u32::MAX {
-                        label[q] = id;
-                        stack.push(q);
-                    }
+        i
+    }
+    let mut above = 0..0;
+    for y in 0..h {
+        let first = runs.len();
+        let mut x = 0;
+        while x < w {
+            if !dark(x, y) {
+                x += 1;
+                continue;
+            }
+            let start = x;
+            while x < w && dark(x, y) {
+                x += 1;
+            }
+            runs.push((y, start, x - 1));
+        }
+        let mut j = above.start;
+        for i in first..runs.len() {
+            let (_, a0, a1) = runs[i];
+            parent.push(i as u32);
+            // Runs above that end left of this one's reach touch no later run either.
+            while j < above.end && runs[j].2 + 1 < a0 {
+                j += 1;
+            }
+            let mut k = j;
+            while k < above.end && runs[k].1 <= a1 + 1 {
+                let (ra, rb) = (root(&mut parent, i as u32), root(&mut parent, k as u32));
+                if ra != rb {
+                    let (low, high) = (ra.min(rb), ra.max(rb));
+                    parent[high as usize] = low;
                 }
+                k += 1;
             }
         }
-        let bw = (x1 - x0 + 1) as f64;
-        let bh = (y1 - y0 + 1) as f64;
-        // Every component gets an id (labels must stay unique); only plausible ones are kept.
-        let plausible = bh >= 3.0 && bh <= max_h && bw <= 4.0 * bh + 2.0 && area >= 4;
-        out.push((
-            plausible,
-            Blob {
-                cx: (x0 + x1 + 1) as f64 / 2.0,
-                cy: (y0 + y1 + 1) as f64 / 2.0,
-                w: bw,
-                h: bh,
-            },
-        ));
+        above = first..runs.len();
     }
-    out.into_iter()
-        .filter(|(ok, _)| *ok)
-        .map(|(_, b)| b)
-        .collect()
+    let mut id = vec![u32::MAX; runs.len()];
+    let mut out: Vec<Component> = Vec::new();
+    for (i, &(y, x0, x1)) in runs.iter().enumerate() {
+        let r = root(&mut parent, i as u32) as usize;
+        if r == i {
+            id[i] = out.len() as u32;
+            out.push(Component {
+                x0,
+                x1,
+                y0: y,
+                y1: y,
+                area: x1 - x0 + 1,
+            });
+        } else {
+            let c = &mut out[id[r] as usize];
+            c.x0 = c.x0.min(x0);
+            c.x1 = c.x1.max(x1);
+            c.y1 = y;
+            c.area += x1 - x0 + 1;
+        }
+    }
+    out
 }
 
 /// Straight lines of similar blobs, greedily, longest first.
 fn lines(blobs: &[Blob]) -> Vec<Line> {
+    let index = BlobIndex::new(blobs);
     let mut order: Vec<usize> = (0..blobs.len()).collect();
     order.sort_by(|&a, &b| blobs[a].cx.total_cmp(&blobs[b].cx));
     // Hypotheses: each blob with its nearest plausible right-hand neighbours.
@@ -160,6 +213,7 @@ fn lines(blobs: &[Blob]) -> Vec<Line> {
             let (a, b) = (blobs[i], blobs[j]);
             let line = line_through(
                 blobs,
+                &index,
                 (a.cx, a.cy),
                 (b.cx - a.cx, b.cy - a.cy),
                 a.h.max(b.h),
@@ -168,7 +222,7 @@ fn lines(blobs: &[Blob]) -> Vec<Line> {
             // Two blobs give a rough angle; refitting on the members converges on the line.
             let mut line = line;
             for _ in 0..3 {
-                let next = refit(blobs, &line, i)?;
+                let next = refit(blobs, &index, &line, i)?;
                 let same = next.members == line.members;
                 line = next;
                 if same {
@@ -198,6 +252,99 @@ fn lines(blobs: &[Blob]) -> Vec<Line> {
     out
 }
 
+/// Blob centres bucketed on a coarse square grid, so that the blobs near a
+/// line are looked for in the cells it crosses rather than among all blobs
+/// (a noisy photograph has hundreds, and every line hypothesis asks).
+struct BlobIndex {
+    cell: f64,
+    cols: usize,
+    rows: usize,
+    /// Blob indices by cell (row-major), each cell's in ascending order.
+    start: Vec<usize>,
+    members: Vec<usize>,
+    /// Blobs along lines already asked for (see `line_through`).
+    seen: RefCell<HashMap<LineKey, Vec<(f64, usize)>>>,
+}
+
+/// A line asked for: the bits of its point, direction and character height.
+type LineKey = [u64; 5];
+
+impl BlobIndex {
+    const CELL: f64 = 16.0;
+
+    fn new(blobs: &[Blob]) -> Self {
+        let cell = Self::CELL;
+        let extent = |f: fn(&Blob) -> f64| blobs.iter().map(f).fold(0.0f64, f64::max);
+        let cols = (extent(|b| b.cx) / cell) as usize + 1;
+        let rows = (extent(|b| b.cy) / cell) as usize + 1;
+        let at = |b: &Blob| {
+            let (c, r) = ((b.cx / cell) as usize, (b.cy / cell) as usize);
+            r.min(rows - 1) * cols + c.min(cols - 1)
+        };
+        let mut start = vec![0usize; cols * rows + 1];
+        for b in blobs {
+            start[at(b) + 1] += 1;
+        }
+        for i in 0..cols * rows {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut members = vec![0usize; blobs.len()];
+        for (k, b) in blobs.iter().enumerate() {
+            let cell = at(b);
+            members[fill[cell]] = k;
+            fill[cell] += 1;
+        }
+        BlobIndex {
+            cell,
+            cols,
+            rows,
+            start,
+            members,
+            seen: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// Every blob whose centre may lie within `tol` of the line through `p`
+    /// along the unit vector `dir` (and some farther), in no particular order.
+    fn near_line(&self, p: (f64, f64), dir: (f64, f64), tol: f64) -> Vec<usize> {
+        let mut out = Vec::new();
+        // A pixel of slack: the caller applies the exact test.
+        let tol = tol + 1.0;
+        let flat = dir.0.abs() >= dir.1.abs();
+        // Walk the cells along the major axis; in each, the band's extent across.
+        let (along, across, p_along, p_across, d_along, d_across) = if flat {
+            (self.cols, self.rows, p.0, p.1, dir.0, dir.1)
+        } else {
+            (self.rows, self.cols, p.1, p.0, dir.1, dir.0)
+        };
+        let slope = d_across / d_along;
+        let half = tol / d_along.abs();
+        for a in 0..along {
+            let (lo, hi) = (a as f64 * self.cell, (a + 1) as f64 * self.cell);
+            let (y0, y1) = (
+                p_across + (lo - p_along) * slope,
+                p_across + (hi - p_along) * slope,
+            );
+            let (min, max) = (y0.min(y1) - half, y0.max(y1) + half);
+            if max < 0.0 || min > (across as f64) * self.cell {
+                continue;
+            }
+            let first = (min.max(0.0) / self.cell) as usize;
+            let last = ((max / self.cell) as usize).min(across - 1);
+            for b in first..=last {
+                let cell = if flat {
+                    b * self.cols + a
+                } else {
+                    a * self.cols + b
+                };
+                out.extend_from_slice(&self.members[self.start[cell]..self.start[cell + 1]]);
+            }
+        }
+        out
+    }
+}
+
 /// Members weighted by how close their centres are to the line: a line that
 /// slips from one MRZ line to the next across a gap has as many members as a
 /// true one, but they sit off it.
@@ -215,23 +362,46 @@ fn fit_score(blobs: &[Blob], line: &Line) -> f64 {
 
 /// Blobs near the line through `p` along `d`, of a height compatible with `h`,
 /// in the contiguous run (no gap over 3 heights) that holds `seed`.
-fn line_through(blobs: &[Blob], p: (f64, f64), d: (f64, f64), h: f64, seed: usize) -> Option<Line> {
+fn line_through(
+    blobs: &[Blob],
+    index: &BlobIndex,
+    p: (f64, f64),
+    d: (f64, f64),
+    h: f64,
+    seed: usize,
+) -> Option<Line> {
     let len = d.0.hypot(d.1);
     if len < 1e-9 {
         return None;
     }
     let dir = (d.0 / len, d.1 / len);
     let normal = (-dir.1, dir.0);
-    let mut near: Vec<(f64, usize)> = blobs
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| {
-            let off = (b.cx - p.0) * normal.0 + (b.cy - p.1) * normal.1;
-            off.abs() < 0.3 * h && b.h > 0.3 * h && b.h < 1.5 * h
-        })
-        .map(|(k, b)| ((b.cx - p.0) * dir.0 + (b.cy - p.1) * dir.1, k))
-        .collect();
-    near.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let close = |b: &Blob| {
+        let off = (b.cx - p.0) * normal.0 + (b.cy - p.1) * normal.1;
+        off.abs() < 0.3 * h && b.h > 0.3 * h && b.h < 1.5 * h
+    };
+    // The line is about the seed's run: without the seed there is nothing to find.
+    if !close(&blobs[seed]) {
+        return None;
+    }
+    // Lines refitted on the same members are the same line: asked again by
+    // every seed in them, answered once.
+    let key = [p.0, p.1, d.0, d.1, h].map(f64::to_bits);
+    let mut cache = index.seen.borrow_mut();
+    let near = cache.entry(key).or_insert_with(|| {
+        let mut near: Vec<(f64, usize)> = index
+            .near_line(p, dir, 0.3 * h)
+            .into_iter()
+            .filter(|&k| close(&blobs[k]))
+            .map(|k| {
+                let b = &blobs[k];
+                ((b.cx - p.0) * dir.0 + (b.cy - p.1) * dir.1, k)
+            })
+            .collect();
+        // Along the line; blobs at the same place in the order of their index.
+        near.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        near
+    });
     let at = near.iter().position(|&(_, k)| k == seed)?;
     // Within the MRZ blobs follow each other at one pitch (two where one is lost).
     let gap = 2.4 * h;
@@ -270,7 +440,7 @@ fn line_through(blobs: &[Blob], p: (f64, f64), d: (f64, f64), h: f64, seed: usiz
 }
 
 /// Least-squares line through the full-height members, then the members again.
-fn refit(blobs: &[Blob], line: &Line, seed: usize) -> Option<Line> {
+fn refit(blobs: &[Blob], index: &BlobIndex, line: &Line, seed: usize) -> Option<Line> {
     let tall: Vec<&Blob> = line
         .members
         .iter()
@@ -293,7 +463,7 @@ fn refit(blobs: &[Blob], line: &Line, seed: usize) -> Option<Line> {
     let angle = 0.5 * (2.0 * sxy).atan2(sxx - syy);
     let d = (angle.cos(), angle.sin());
     let d = if d.0 < 0.0 { (-d.0, -d.1) } else { d };
-    line_through(blobs, (mx, my), d, line.cap, seed).or_else(|| Some(line.clone()))
+    line_through(blobs, index, (mx, my), d, line.cap, seed).or_else(|| Some(line.clone()))
 }
 
 /// Three lines at the TD1 spacing, best (most blobs) first.
@@ -458,4 +628,78 @@ fn grid(blobs: &[Blob], lines: &[Line], triple: &[usize; 3], scale: f64) -> Opti
         });
     }
     Some(Grid::Lines([maps[0], maps[1], maps[2]]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Flood fill, pixel by pixel: the reference the run-based labelling must equal.
+    fn flood_fill(w: usize, h: usize, dark: &[bool]) -> Vec<Component> {
+        let mut seen = vec![false; w * h];
+        let mut out = Vec::new();
+        for start in 0..w * h {
+            if !dark[start] || seen[start] {
+                continue;
+            }
+            seen[start] = true;
+            let mut stack = vec![start];
+            let mut c = Component {
+                x0: usize::MAX,
+                x1: 0,
+                y0: usize::MAX,
+                y1: 0,
+                area: 0,
+            };
+            while let Some(p) = stack.pop() {
+                let (x, y) = (p % w, p / w);
+                c.area += 1;
+                c.x0 = c.x0.min(x);
+                c.x1 = c.x1.max(x);
+                c.y0 = c.y0.min(y);
+                c.y1 = c.y1.max(y);
+                for ny in y.saturating_sub(1)..(y + 2).min(h) {
+                    for nx in x.saturating_sub(1)..(x + 2).min(w) {
+                        let q = ny * w + nx;
+                        if dark[q] && !seen[q] {
+                            seen[q] = true;
+                            stack.push(q);
+                        }
+                    }
+                }
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    #[test]
+    fn run_labelling_equals_a_flood_fill() {
+        // Masks from sparse to dense, with U shapes and diagonals that join
+        // runs late (a component whose root changes after its first rows).
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for case in 0..300 {
+            let (w, h) = (1 + (next() % 40) as usize, 1 + (next() % 30) as usize);
+            let density = 5 + case % 60;
+            let dark: Vec<bool> = (0..w * h).map(|_| next() % 100 < density).collect();
+            let runs = components(w, h, |x, y| dark[y * w + x]);
+            assert_eq!(runs, flood_fill(w, h, &dark), "case {case}: {w}×{h}");
+        }
+        let u = [
+            "#...#..#", //
+            "#...#.#.", //
+            "#####...", //
+        ];
+        let (w, h) = (8, 3);
+        let dark: Vec<bool> = u.concat().bytes().map(|b| b == b'#').collect();
+        let found = components(w, h, |x, y| dark[y * w + x]);
+        assert_eq!(found, flood_fill(w, h, &dark));
+        assert_eq!(found.len(), 2);
+    }
 }

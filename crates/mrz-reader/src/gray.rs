@@ -1,5 +1,7 @@
 //! Decoded pixels in, one gray plane out.
 
+use std::borrow::Cow;
+
 use crate::ReadError;
 
 /// How the bytes of an [`ImageRef`] are laid out (8 bits per channel, rows top to bottom).
@@ -71,6 +73,162 @@ impl<'a> ImageRef<'a> {
     }
 }
 
+/// The photograph's gray plane at full resolution, 8 bits a pixel: borrowed
+/// when the image is gray already (no full-size float copy is ever made; the
+/// stages that need floats work on reduced copies).
+#[derive(Clone, Debug)]
+pub(crate) struct Luma<'a> {
+    pub(crate) w: usize,
+    pub(crate) h: usize,
+    data: Cow<'a, [u8]>,
+}
+
+impl<'a> Luma<'a> {
+    pub(crate) fn from_image(image: &ImageRef<'a>) -> Self {
+        let (w, h) = (image.width as usize, image.height as usize);
+        let data = match image.format {
+            PixelFormat::Gray => Cow::Borrowed(image.bytes),
+            PixelFormat::Rgb | PixelFormat::Rgba => Cow::Owned(
+                image
+                    .bytes
+                    .chunks_exact(image.format.channels())
+                    .map(|p| {
+                        let y = 0.299 * f32::from(p[0])
+                            + 0.587 * f32::from(p[1])
+                            + 0.114 * f32::from(p[2]);
+                        y.round().clamp(0.0, 255.0) as u8
+                    })
+                    .collect(),
+            ),
+        };
+        Luma { w, h, data }
+    }
+
+    /// Averages `factor × factor` blocks (`factor` 1 is a plain float copy).
+    pub(crate) fn downscale(&self, factor: usize) -> Gray {
+        match factor {
+            0 | 1 => self.downscale_by::<1>(),
+            2 => self.downscale_by::<2>(),
+            3 => self.downscale_by::<3>(),
+            4 => self.downscale_by::<4>(),
+            5 => self.downscale_by::<5>(),
+            6 => self.downscale_by::<6>(),
+            7 => self.downscale_by::<7>(),
+            _ => self.downscale_by::<8>(),
+        }
+    }
+
+    /// The block size a constant, so that the inner sums unroll.
+    fn downscale_by<const F: usize>(&self) -> Gray {
+        let (w, h) = (self.w / F, self.h / F);
+        let mut data = vec![0.0f32; w * h];
+        let norm = 1.0 / (F * F) as f32;
+        for y in 0..h {
+            let out = &mut data[y * w..(y + 1) * w];
+            for dy in 0..F {
+                let row = &self.data[(y * F + dy) * self.w..][..w * F];
+                // Row sums of bytes are exact in integers; one rounding per row,
+                // as when the plane was summed in floats.
+                for (o, block) in out.iter_mut().zip(row.chunks_exact(F)) {
+                    let sum: u32 = block.iter().map(|&b| u32::from(b)).sum();
+                    *o += sum as f32 * norm;
+                }
+            }
+        }
+        Gray { w, h, data }
+    }
+}
+
+impl Luma<'_> {
+    /// Mean over each pixel's 3 × 3 neighbourhood (shrunk at the borders):
+    /// integer sums, one division.
+    pub(crate) fn box_mean3(&self) -> Gray {
+        let (w, h) = (self.w, self.h);
+        // Vertical sums of three rows, then three columns of those.
+        let mut column = vec![0u16; w];
+        let mut data = vec![0.0f32; w * h];
+        // Inside the image every window holds nine pixels: a table of the means.
+        let nine: Vec<f32> = (0..=9 * 255u32)
+            .map(|sum| (f64::from(sum) / 9.0) as f32)
+            .collect();
+        for y in 0..h {
+            let (top, bottom) = (y.saturating_sub(1), (y + 1).min(h - 1));
+            column.fill(0);
+            for row in top..=bottom {
+                for (c, &b) in column.iter_mut().zip(&self.data[row * w..(row + 1) * w]) {
+                    *c += u16::from(b);
+                }
+            }
+            let rows = (bottom - top + 1) as f64;
+            // In f64 and then rounded once, as the general box filter does.
+            let mean = |sum: u32, cols: usize| (f64::from(sum) / (rows * cols as f64)) as f32;
+            let out = &mut data[y * w..(y + 1) * w];
+            if rows == 3.0 && w >= 3 {
+                for (o, c) in out[1..w - 1].iter_mut().zip(column.windows(3)) {
+                    let sum = u32::from(c[0]) + u32::from(c[1]) + u32::from(c[2]);
+                    *o = nine[sum as usize];
+                }
+                for x in [0, w - 1] {
+                    let (left, right) = (x.saturating_sub(1), (x + 1).min(w - 1));
+                    let sum: u32 = column[left..=right].iter().map(|&c| u32::from(c)).sum();
+                    out[x] = mean(sum, right - left + 1);
+                }
+            } else {
+                for (x, o) in out.iter_mut().enumerate() {
+                    let (left, right) = (x.saturating_sub(1), (x + 1).min(w - 1));
+                    let sum: u32 = column[left..=right].iter().map(|&c| u32::from(c)).sum();
+                    *o = mean(sum, right - left + 1);
+                }
+            }
+        }
+        Gray { w, h, data }
+    }
+}
+
+/// Bilinear sampling at continuous coordinates (pixel centres at `.5`),
+/// clamped at the borders.
+pub(crate) trait Sample {
+    fn sample(&self, x: f64, y: f64) -> f32;
+}
+
+/// The four neighbours' offsets and weights for a bilinear sample.
+#[inline(always)]
+fn bilinear(w: usize, h: usize, x: f64, y: f64) -> (usize, usize, usize, f32, f32) {
+    // Clamped to ≥ 0, so truncation is the floor (and needs no library call).
+    let fx = (x - 0.5).clamp(0.0, (w - 1) as f64);
+    let fy = (y - 0.5).clamp(0.0, (h - 1) as f64);
+    let (x0, y0) = (fx as usize, fy as usize);
+    let dx = usize::from(x0 + 1 < w);
+    let dy = if y0 + 1 < h { w } else { 0 };
+    let (tx, ty) = ((fx - x0 as f64) as f32, (fy - y0 as f64) as f32);
+    (y0 * w + x0, dx, dy, tx, ty)
+}
+
+#[inline(always)]
+fn mix(a: f32, b: f32, c: f32, d: f32, tx: f32, ty: f32) -> f32 {
+    let top = a * (1.0 - tx) + b * tx;
+    let bottom = c * (1.0 - tx) + d * tx;
+    top * (1.0 - ty) + bottom * ty
+}
+
+impl Sample for Luma<'_> {
+    #[inline]
+    fn sample(&self, x: f64, y: f64) -> f32 {
+        let (i, dx, dy, tx, ty) = bilinear(self.w, self.h, x, y);
+        let p = |k: usize| f32::from(self.data[k]);
+        mix(p(i), p(i + dx), p(i + dy), p(i + dy + dx), tx, ty)
+    }
+}
+
+impl Sample for Gray {
+    #[inline]
+    fn sample(&self, x: f64, y: f64) -> f32 {
+        let (i, dx, dy, tx, ty) = bilinear(self.w, self.h, x, y);
+        let p = |k: usize| self.data[k];
+        mix(p(i), p(i + dx), p(i + dy), p(i + dy + dx), tx, ty)
+    }
+}
+
 /// A gray plane, 0–255 as `f32`.
 #[derive(Clone, Debug)]
 pub(crate) struct Gray {
@@ -80,38 +238,6 @@ pub(crate) struct Gray {
 }
 
 impl Gray {
-    pub(crate) fn from_image(image: &ImageRef<'_>) -> Result<Self, ReadError> {
-        let (w, h) = (image.width as usize, image.height as usize);
-        let channels = image.format.channels();
-        let data = match image.format {
-            PixelFormat::Gray => image.bytes.iter().map(|&b| f32::from(b)).collect(),
-            PixelFormat::Rgb | PixelFormat::Rgba => image
-                .bytes
-                .chunks_exact(channels)
-                .map(|p| {
-                    0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])
-                })
-                .collect(),
-        };
-        Ok(Gray { w, h, data })
-    }
-
-    pub(crate) fn at(&self, x: usize, y: usize) -> f32 {
-        self.data[y * self.w + x]
-    }
-
-    /// Bilinear sample at continuous coordinates (pixel centres at `.5`), clamped at the borders.
-    pub(crate) fn sample(&self, x: f64, y: f64) -> f32 {
-        let fx = (x - 0.5).clamp(0.0, (self.w - 1) as f64);
-        let fy = (y - 0.5).clamp(0.0, (self.h - 1) as f64);
-        let (x0, y0) = (fx.floor() as usize, fy.floor() as usize);
-        let (x1, y1) = ((x0 + 1).min(self.w - 1), (y0 + 1).min(self.h - 1));
-        let (tx, ty) = ((fx - x0 as f64) as f32, (fy - y0 as f64) as f32);
-        let top = self.at(x0, y0) * (1.0 - tx) + self.at(x1, y0) * tx;
-        let bottom = self.at(x0, y1) * (1.0 - tx) + self.at(x1, y1) * tx;
-        top * (1.0 - ty) + bottom * ty
-    }
-
     /// Averages `factor × factor` blocks.
     pub(crate) fn downscale(&self, factor: usize) -> Gray {
         if factor <= 1 {
@@ -133,11 +259,6 @@ impl Gray {
             }
         }
         Gray { w, h, data }
-    }
-
-    /// Mean over a `(2r+1)²` window (shrunk at the borders).
-    pub(crate) fn box_mean(&self, r: usize) -> Vec<f32> {
-        box_filter(&self.data, self.w, self.h, r)
     }
 
     /// Mean and standard deviation over a `(2r+1)²` window.
@@ -190,10 +311,71 @@ fn box_filter(data: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
             prefix[x + 1] = prefix[x] + f64::from(row[x]);
         }
         let rows = f64::from(counts[y]);
+        // Inside the row every window is as wide: one reciprocal (the f64
+        // result is rounded to f32, which hides the last bit of difference).
+        let inside = 1.0 / (rows * (2 * r + 1) as f64);
         for (x, o) in out[y * w..(y + 1) * w].iter_mut().enumerate() {
             let (left, right) = (x.saturating_sub(r), (x + r + 1).min(w));
-            *o = ((prefix[right] - prefix[left]) / (rows * (right - left) as f64)) as f32;
+            *o = if right - left == 2 * r + 1 {
+                ((prefix[right] - prefix[left]) * inside) as f32
+            } else {
+                ((prefix[right] - prefix[left]) / (rows * (right - left) as f64)) as f32
+            };
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noise(w: usize, h: usize, seed: u64) -> Vec<u8> {
+        let mut state = seed;
+        (0..w * h)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                (state >> 56) as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_byte_box_mean_equals_the_float_box_filter() {
+        for (w, h) in [(64, 48), (65, 49), (300, 7)] {
+            let bytes = noise(w, h, (w * h) as u64);
+            let luma = Luma {
+                w,
+                h,
+                data: Cow::Borrowed(&bytes),
+            };
+            let floats: Vec<f32> = bytes.iter().map(|&b| f32::from(b)).collect();
+            assert_eq!(
+                luma.box_mean3().data,
+                box_filter(&floats, w, h, 1),
+                "{w}×{h}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_byte_downscale_equals_the_float_one() {
+        let (w, h) = (97, 61);
+        let bytes = noise(w, h, 7);
+        let luma = Luma {
+            w,
+            h,
+            data: Cow::Borrowed(&bytes),
+        };
+        let floats = Gray {
+            w,
+            h,
+            data: bytes.iter().map(|&b| f32::from(b)).collect(),
+        };
+        for factor in 1..=5 {
+            assert_eq!(luma.downscale(factor).data, floats.downscale(factor).data);
+        }
+    }
 }

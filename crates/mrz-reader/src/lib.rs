@@ -92,8 +92,8 @@ impl Reader {
 
     /// Finds the MRZ in `image`, reads it, and checks the reading.
     pub fn read(&self, image: &ImageRef<'_>) -> Result<Reading, ReadError> {
-        let gray = gray::Gray::from_image(image)?;
-        let candidates = detect::find_mrz(&gray);
+        let luma = gray::Luma::from_image(image);
+        let candidates = detect::find_mrz(&luma);
         if candidates.is_empty() {
             return Err(ReadError::NotFound);
         }
@@ -104,14 +104,16 @@ impl Reader {
             // when the photograph is much finer (fewer samples, same average).
             let factor =
                 ((candidate.pitch() / templates::PITCH as f64).floor() as usize).clamp(1, 8);
-            if factor > 1 && !reduced.iter().any(|(f, _)| *f == factor) {
-                reduced.push((factor, gray.downscale(factor)));
-            }
-            let source = reduced
-                .iter()
-                .find(|(f, _)| *f == factor)
-                .map_or(&gray, |(_, g)| g);
-            let Some((score, reading)) = self.read_at(source, factor, &candidate) else {
+            let read = if factor == 1 {
+                self.read_at(&luma, factor, &candidate)
+            } else {
+                if !reduced.iter().any(|(f, _)| *f == factor) {
+                    reduced.push((factor, luma.downscale(factor)));
+                }
+                let source = reduced.iter().find(|(f, _)| *f == factor).map(|(_, g)| g);
+                source.and_then(|source| self.read_at(source, factor, &candidate))
+            };
+            let Some((score, reading)) = read else {
                 continue;
             };
             let better = best.as_ref().is_none_or(|(s, r)| {
@@ -131,8 +133,8 @@ impl Reader {
     /// (line 1, column 30) and (line 3, column 1): for debugging detection.
     #[doc(hidden)]
     pub fn debug_grids(&self, image: &ImageRef<'_>) -> Result<Vec<[(f64, f64); 3]>, ReadError> {
-        let gray = gray::Gray::from_image(image)?;
-        Ok(detect::find_mrz(&gray)
+        let luma = gray::Luma::from_image(image);
+        Ok(detect::find_mrz(&luma)
             .iter()
             .map(|g| [g.map(0, 0.0, 0.0), g.map(0, 29.0, 0.0), g.map(2, 0.0, 0.0)])
             .collect())
@@ -140,7 +142,12 @@ impl Reader {
 
     /// Reads the MRZ where `grid` puts it (in `source`, the photograph reduced
     /// `factor` times); with the mean match score.
-    fn read_at(&self, source: &gray::Gray, factor: usize, grid: &Grid) -> Option<(f32, Reading)> {
+    fn read_at<S: gray::Sample>(
+        &self,
+        source: &S,
+        factor: usize,
+        grid: &Grid,
+    ) -> Option<(f32, Reading)> {
         let templates = &self.templates;
         // First pass: wide strips, lines re-aligned, every other cell matched
         // to refit the grid as one plane map.

@@ -112,16 +112,29 @@ pub(crate) fn blur(plane: &mut [f32], w: usize, h: usize, sigma: f32) {
         .collect();
     let total: f32 = kernel.iter().sum();
     let kernel: Vec<f32> = kernel.iter().map(|k| k / total).collect();
+    let r = radius as usize;
     let mut tmp = vec![0.0f32; plane.len()];
     for y in 0..h {
-        for x in 0..w {
-            let mut s = 0.0;
-            for (i, k) in kernel.iter().enumerate() {
-                let xx = (x as i64 + i as i64 - radius).clamp(0, w as i64 - 1) as usize;
-                s += k * plane[y * w + xx];
-            }
-            tmp[y * w + x] = s;
+        let row = &plane[y * w..(y + 1) * w];
+        for (x, t) in tmp[y * w..(y + 1) * w].iter_mut().enumerate() {
+            *t = if x >= r && x + r < w {
+                // Inside: no clamping, the same sum in the same order.
+                kernel
+                    .iter()
+                    .zip(&row[x - r..])
+                    .fold(0.0, |s, (k, p)| s + k * p)
+            } else {
+                kernel.iter().enumerate().fold(0.0, |s, (i, k)| {
+                    let xx = (x as i64 + i as i64 - radius).clamp(0, w as i64 - 1) as usize;
+                    s + k * row[xx]
+                })
+            };
         }
+    }
+    if h == 1 {
+        // One row: blurring across it changes nothing.
+        plane.copy_from_slice(&tmp);
+        return;
     }
     for y in 0..h {
         for x in 0..w {
