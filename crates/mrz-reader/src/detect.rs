@@ -39,8 +39,16 @@ struct Line {
     t_max: f64,
 }
 
-/// Candidate cell grids (column, line) → full-resolution pixels, best first.
-pub(crate) fn find_mrz(gray: &Luma<'_>) -> Vec<Grid> {
+/// What detection found: candidate cell grids (column, line) → full-resolution
+/// pixels, best first; and the reduced photograph it worked on, which the
+/// reader reuses when it samples the strips at the same reduction.
+#[derive(Debug)]
+pub(crate) struct Found {
+    pub(crate) grids: Vec<Grid>,
+    pub(crate) reduced: Option<(usize, Gray)>,
+}
+
+pub(crate) fn find_mrz(gray: &Luma<'_>) -> Found {
     let factor = (gray.w / WORK_WIDTH).max(1);
     let work = if factor == 1 {
         // Full-resolution noise would break strokes into specks.
@@ -53,10 +61,14 @@ pub(crate) fn find_mrz(gray: &Luma<'_>) -> Vec<Grid> {
     let mut triples = triples(&lines);
     triples.truncate(MAX_CANDIDATES);
     let scale = factor as f64;
-    triples
+    let grids = triples
         .iter()
         .filter_map(|t| grid(&blobs, &lines, t, scale))
-        .collect()
+        .collect();
+    Found {
+        grids,
+        reduced: (factor > 1).then_some((factor, work)),
+    }
 }
 
 /// Dark blobs (locally adaptive threshold, 8-connected components) of plausible character size.
@@ -71,9 +83,25 @@ fn blobs(work: &Gray) -> Vec<Blob> {
         .map(|(m, s)| m - (0.5 * s).max(6.0))
         .collect();
     let max_h = (h as f64 * 0.08).max(8.0);
-    components(w, h, |x, y| {
-        let j = (y / 2).min(half.h - 1) * half.w + (x / 2).min(half.w - 1);
-        work.data[y * w + x] < threshold[j]
+    // Each half-resolution threshold row spread to full width once.
+    let mut spread = vec![0.0f32; w];
+    let mut spread_row = usize::MAX;
+    components(w, h, |y, dark| {
+        let hy = (y / 2).min(half.h - 1);
+        if hy != spread_row {
+            let row = &threshold[hy * half.w..(hy + 1) * half.w];
+            for (x, t) in spread.iter_mut().enumerate() {
+                *t = row[(x / 2).min(half.w - 1)];
+            }
+            spread_row = hy;
+        }
+        for ((d, p), t) in dark
+            .iter_mut()
+            .zip(&work.data[y * w..(y + 1) * w])
+            .zip(&spread)
+        {
+            *d = p < t;
+        }
     })
     .into_iter()
     .filter_map(|c| {
@@ -100,11 +128,12 @@ struct Component {
     area: usize,
 }
 
-/// The 8-connected components of the pixels where `dark(x, y)` holds, in the
-/// raster order of their first pixel. Runs of each row are joined to the runs
+/// The 8-connected components of the dark pixels (`dark(y, row)` marks row
+/// `y`'s), in the raster order of their first pixel. Runs of each row are joined to the runs
 /// they touch in the row above (union–find over runs, the smaller index as
 /// root): a pass over the image instead of a flood fill pixel by pixel.
-fn components(w: usize, h: usize, dark: impl Fn(usize, usize) -> bool) -> Vec<Component> {
+fn components(w: usize, h: usize, mut dark: impl FnMut(usize, &mut [bool])) -> Vec<Component> {
+    let mut row = vec![false; w];
     // (row, first column, last column)
     let mut runs: Vec<(usize, usize, usize)> = Vec::new();
     let mut parent: Vec<u32> = Vec::new();
@@ -119,14 +148,15 @@ fn components(w: usize, h: usize, dark: impl Fn(usize, usize) -> bool) -> Vec<Co
     let mut above = 0..0;
     for y in 0..h {
         let first = runs.len();
+        dark(y, &mut row);
         let mut x = 0;
         while x < w {
-            if !dark(x, y) {
+            if !row[x] {
                 x += 1;
                 continue;
             }
             let start = x;
-            while x < w && dark(x, y) {
+            while x < w && row[x] {
                 x += 1;
             }
             runs.push((y, start, x - 1));
@@ -688,7 +718,9 @@ mod tests {
             let (w, h) = (1 + (next() % 40) as usize, 1 + (next() % 30) as usize);
             let density = 5 + case % 60;
             let dark: Vec<bool> = (0..w * h).map(|_| next() % 100 < density).collect();
-            let runs = components(w, h, |x, y| dark[y * w + x]);
+            let runs = components(w, h, |y, row| {
+                row.copy_from_slice(&dark[y * w..(y + 1) * w])
+            });
             assert_eq!(runs, flood_fill(w, h, &dark), "case {case}: {w}×{h}");
         }
         let u = [
@@ -698,7 +730,9 @@ mod tests {
         ];
         let (w, h) = (8, 3);
         let dark: Vec<bool> = u.concat().bytes().map(|b| b == b'#').collect();
-        let found = components(w, h, |x, y| dark[y * w + x]);
+        let found = components(w, h, |y, row| {
+            row.copy_from_slice(&dark[y * w..(y + 1) * w])
+        });
         assert_eq!(found, flood_fill(w, h, &dark));
         assert_eq!(found.len(), 2);
     }

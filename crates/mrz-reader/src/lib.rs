@@ -93,13 +93,13 @@ impl Reader {
     /// Finds the MRZ in `image`, reads it, and checks the reading.
     pub fn read(&self, image: &ImageRef<'_>) -> Result<Reading, ReadError> {
         let luma = gray::Luma::from_image(image);
-        let candidates = detect::find_mrz(&luma);
-        if candidates.is_empty() {
+        let found = detect::find_mrz(&luma);
+        if found.grids.is_empty() {
             return Err(ReadError::NotFound);
         }
         let mut best: Option<(f32, Reading)> = None;
-        let mut reduced: Vec<(usize, gray::Gray)> = Vec::new();
-        for candidate in candidates {
+        let mut reduced: Vec<(usize, gray::Gray)> = found.reduced.into_iter().collect();
+        for candidate in found.grids {
             // Strips are sampled at 16 pixels a character: from a reduced copy
             // when the photograph is much finer (fewer samples, same average).
             let factor =
@@ -135,6 +135,7 @@ impl Reader {
     pub fn debug_grids(&self, image: &ImageRef<'_>) -> Result<Vec<[(f64, f64); 3]>, ReadError> {
         let luma = gray::Luma::from_image(image);
         Ok(detect::find_mrz(&luma)
+            .grids
             .iter()
             .map(|g| [g.map(0, 0.0, 0.0), g.map(0, 29.0, 0.0), g.map(2, 0.0, 0.0)])
             .collect())
