@@ -103,15 +103,16 @@ impl Strips {
 fn to_ink(strip: &[f32], width: usize) -> Vec<f32> {
     // Brightest 3 × 3 mean of each column (a single pixel's maximum is noise):
     // sums of three columns per row first, then of three rows.
-    let across: Vec<f32> = (0..STRIP_H)
-        .flat_map(|v| {
-            let row = &strip[v * width..(v + 1) * width];
-            (0..width).map(move |u| {
-                let (u0, u1) = (u.saturating_sub(1), (u + 2).min(width));
-                row[u0..u1].iter().sum::<f32>()
-            })
-        })
-        .collect();
+    let mut across = vec![0.0f32; strip.len()];
+    for (row, sums) in strip
+        .chunks_exact(width)
+        .zip(across.chunks_exact_mut(width))
+    {
+        for (u, s) in sums.iter_mut().enumerate() {
+            let (u0, u1) = (u.saturating_sub(1), (u + 2).min(width));
+            *s = row[u0..u1].iter().sum::<f32>();
+        }
+    }
     let column_max: Vec<f32> = (0..width)
         .map(|u| {
             let (u0, u1) = (u.saturating_sub(1), (u + 2).min(width));

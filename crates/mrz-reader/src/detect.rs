@@ -349,6 +349,7 @@ impl BlobIndex {
             (self.rows, self.cols, p.1, p.0, dir.1, dir.0)
         };
         let slope = d_across / d_along;
+        let per_cell = 1.0 / self.cell;
         let half = tol / d_along.abs();
         for a in 0..along {
             let (lo, hi) = (a as f64 * self.cell, (a + 1) as f64 * self.cell);
@@ -360,8 +361,9 @@ impl BlobIndex {
             if max < 0.0 || min > (across as f64) * self.cell {
                 continue;
             }
-            let first = (min.max(0.0) / self.cell) as usize;
-            let last = ((max / self.cell) as usize).min(across - 1);
+            // The cell is a power of two: multiplying by its inverse is exact.
+            let first = (min.max(0.0) * per_cell) as usize;
+            let last = ((max * per_cell) as usize).min(across - 1);
             for b in first..=last {
                 let cell = if flat {
                     b * self.cols + a
@@ -419,15 +421,17 @@ fn line_through(
     let key = [p.0, p.1, d.0, d.1, h].map(f64::to_bits);
     let mut cache = index.seen.borrow_mut();
     let near = cache.entry(key).or_insert_with(|| {
-        let mut near: Vec<(f64, usize)> = index
-            .near_line(p, dir, 0.3 * h)
-            .into_iter()
-            .filter(|&k| close(&blobs[k]))
-            .map(|k| {
-                let b = &blobs[k];
-                ((b.cx - p.0) * dir.0 + (b.cy - p.1) * dir.1, k)
-            })
-            .collect();
+        let candidates = index.near_line(p, dir, 0.3 * h);
+        let mut near: Vec<(f64, usize)> = Vec::with_capacity(candidates.len());
+        near.extend(
+            candidates
+                .into_iter()
+                .filter(|&k| close(&blobs[k]))
+                .map(|k| {
+                    let b = &blobs[k];
+                    ((b.cx - p.0) * dir.0 + (b.cy - p.1) * dir.1, k)
+                }),
+        );
         // Along the line; blobs at the same place in the order of their index.
         near.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         near
