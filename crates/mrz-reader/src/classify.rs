@@ -369,16 +369,13 @@ fn match_cell(
     for dy in lo..=hi {
         for dx in lo..=hi {
             let u0 = first_u + dx;
-            let mut sum = 0.0;
-            let mut sq = 0.0;
-            for y in 0..TEMPLATE_H {
-                let row = &ink[(dy + y) * width + u0..][..TEMPLATE_W];
-                for (x, &p) in row.iter().enumerate() {
-                    patch[y * TEMPLATE_W + x] = p;
-                    sum += p;
-                    sq += p * p;
-                }
+            for (y, out) in patch.chunks_exact_mut(TEMPLATE_W).enumerate() {
+                out.copy_from_slice(&ink[(dy + y) * width + u0..][..TEMPLATE_W]);
             }
+            // In eight lanes like the products (one running sum would make
+            // every addition wait for the one before).
+            let sum = lane_sum(&patch);
+            let sq = dot(&patch, &patch);
             let var = sq - sum * sum / n;
             if var <= 1e-6 {
                 continue;
@@ -404,6 +401,19 @@ fn match_cell(
         }
     }
     (best, best_shift)
+}
+
+/// Sum in eight independent lanes (see `dot`).
+fn lane_sum(a: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let chunks = a.chunks_exact(8);
+    let tail: f32 = chunks.remainder().iter().sum();
+    for x in chunks {
+        for i in 0..8 {
+            lanes[i] += x[i];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 /// Dot product in eight independent lanes, which the compiler turns into SIMD
