@@ -194,13 +194,16 @@ pub(crate) trait Sample {
 /// The four neighbours' offsets and weights for a bilinear sample.
 #[inline(always)]
 fn bilinear(w: usize, h: usize, x: f64, y: f64) -> (usize, usize, usize, f32, f32) {
-    // Clamped to ≥ 0, so truncation is the floor (and needs no library call).
+    // Clamped to ≥ 0, so truncation is the floor (and needs no library call);
+    // through `i32` (sides are at most 8192), whose conversions are single
+    // instructions where `usize`'s are not.
     let fx = (x - 0.5).clamp(0.0, (w - 1) as f64);
     let fy = (y - 0.5).clamp(0.0, (h - 1) as f64);
-    let (x0, y0) = (fx as usize, fy as usize);
+    let (ix, iy) = (fx as i32, fy as i32);
+    let (tx, ty) = ((fx - f64::from(ix)) as f32, (fy - f64::from(iy)) as f32);
+    let (x0, y0) = (ix as usize, iy as usize);
     let dx = usize::from(x0 + 1 < w);
     let dy = if y0 + 1 < h { w } else { 0 };
-    let (tx, ty) = ((fx - x0 as f64) as f32, (fy - y0 as f64) as f32);
     (y0 * w + x0, dx, dy, tx, ty)
 }
 
