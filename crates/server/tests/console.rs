@@ -81,6 +81,14 @@ async fn each_role_reaches_its_pages_and_no_aspirant_reaches_another() {
     );
     let login = expect_page(&app, "/console/login", &Auth::None, 200).await;
     assert!(login.contains("Iniciar sesión"), "{login}");
+    // An icon the page names and the server has (or the browser asks for /favicon.ico).
+    assert!(
+        login.contains(r#"<link rel="icon" href="/app/icon.svg""#),
+        "{login}"
+    );
+    let (status, headers, _) = fetch(&app, "/app/icon.svg", &Auth::None).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "image/svg+xml");
     let (_, headers, _) = fetch(&app, "/console/login", &Auth::None).await;
     assert!(
         headers["content-security-policy"]

@@ -78,7 +78,9 @@ pub(crate) fn layout(title: &str, chrome: Option<Chrome<'_>>, body: Html) -> Htm
         .raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
         .raw("<title>")
         .text(title)
-        .raw(" · apoyo</title><link rel=\"stylesheet\" href=\"/console/console.css\">");
+        .raw(" · apoyo</title><link rel=\"stylesheet\" href=\"/console/console.css\">")
+        // The capture app's icon: without one, browsers ask for /favicon.ico (a 404) on every page.
+        .raw("<link rel=\"icon\" href=\"/app/icon.svg\" type=\"image/svg+xml\">");
     if let Some(chrome) = &chrome {
         page = page
             .raw("<meta name=\"csrf-token\" content=\"")
