@@ -310,8 +310,19 @@ mod tests {
             .unwrap();
         w.row(&[Cell::Int(7), Cell::Empty]).unwrap();
         let bytes = w.finish(&[("Total", Cell::Int(2))]).unwrap().0;
+        let mut read = unzip(bytes);
+        let sheet = read("xl/worksheets/sheet1.xml");
+        assert!(sheet.contains("<c r=\"B2\" t=\"inlineStr\"><is><t xml:space=\"preserve\">Válido &lt;&amp;&gt; </t></is></c>"), "{sheet}");
+        assert!(sheet.contains("<c r=\"A3\"><v>7</v></c>"));
+        assert!(sheet.ends_with("</sheetData></worksheet>"));
+        assert!(read("xl/workbook.xml").contains("name=\"Apoyos Durango2025\""));
+        assert!(read("xl/worksheets/sheet2.xml").contains("<v>2</v>"));
+    }
+
+    /// Reads the workbook's parts by name.
+    fn unzip(bytes: Vec<u8>) -> impl FnMut(&str) -> String {
         let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-        let mut read = |name: &str| {
+        move |name| {
             let mut text = String::new();
             archive
                 .by_name(name)
@@ -319,13 +330,7 @@ mod tests {
                 .read_to_string(&mut text)
                 .unwrap();
             text
-        };
-        let sheet = read("xl/worksheets/sheet1.xml");
-        assert!(sheet.contains("<c r=\"B2\" t=\"inlineStr\"><is><t xml:space=\"preserve\">Válido &lt;&amp;&gt; </t></is></c>"), "{sheet}");
-        assert!(sheet.contains("<c r=\"A3\"><v>7</v></c>"));
-        assert!(sheet.ends_with("</sheetData></worksheet>"));
-        assert!(read("xl/workbook.xml").contains("name=\"Apoyos Durango2025\""));
-        assert!(read("xl/worksheets/sheet2.xml").contains("<v>2</v>"));
+        }
     }
 
     #[test]
@@ -352,16 +357,7 @@ mod tests {
             w.row(&[Cell::Int(n)]).unwrap();
         }
         let bytes = w.finish(&[("Total", Cell::Int(5))]).unwrap().0;
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-        let mut read = |name: &str| {
-            let mut text = String::new();
-            archive
-                .by_name(name)
-                .unwrap()
-                .read_to_string(&mut text)
-                .unwrap();
-            text
-        };
+        let mut read = unzip(bytes);
         let book = read("xl/workbook.xml");
         let names: Vec<&str> = book
             .split("<sheet name=\"")

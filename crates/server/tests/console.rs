@@ -33,15 +33,7 @@ async fn fetch(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let mut request = client.get(app.url(path));
-    match auth {
-        Auth::None => {}
-        Auth::Bearer(token) => request = request.bearer_auth(token),
-        Auth::Cookie { token, .. } => {
-            request = request.header("cookie", format!("apoyo_session={token}"));
-        }
-    }
-    let response = request.send().await.unwrap();
+    let response = auth.apply(client.get(app.url(path))).send().await.unwrap();
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = response.bytes().await.unwrap().to_vec();

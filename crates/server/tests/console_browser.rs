@@ -79,19 +79,7 @@ async fn review_by_keyboard_hearing_refusals_and_accessibility() {
         b_supports.push(id);
     }
     app.all_verified().await;
-    let outcome = |id: i64| {
-        let app = &app;
-        let admin = admin.clone();
-        async move {
-            app.get(&format!("/api/v1/supports/{id}"), &admin)
-                .await
-                .expect(200)
-                .body["receipt"]["outcome"]
-                .as_str()
-                .unwrap_or("pending")
-                .to_owned()
-        }
-    };
+    let outcome = |id: i64| app.outcome(&admin, id);
     let mut roll_check = BTreeMap::new();
     for id in not_queued.values() {
         *roll_check.entry(outcome(*id).await).or_insert(0) += 1;

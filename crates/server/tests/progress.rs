@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use apoyo_domain::Date;
 use serde_json::{Value, json};
 
-use common::{Auth, TestApp, World, roll_file};
+use common::{Auth, TestApp, roll_file};
 
 async fn progress(app: &TestApp, auth: &Auth, aspirant: i64) -> Value {
     app.get(&format!("/api/v1/aspirants/{aspirant}/progress"), auth)
@@ -53,19 +53,6 @@ fn figures(progress: &Value) -> BTreeMap<String, i64> {
         );
     }
     out
-}
-
-async fn outcome_of(app: &TestApp, world: &World, support: i64) -> String {
-    app.get(
-        &format!("/api/v1/supports/{support}"),
-        &world.admin.session.bearer(),
-    )
-    .await
-    .expect(200)
-    .body["receipt"]["outcome"]
-        .as_str()
-        .unwrap_or("pending")
-        .to_owned()
 }
 
 #[backends]
@@ -191,7 +178,10 @@ async fn progress_is_exact_and_follows_a_new_roll_snapshot() {
     assert_eq!(runs[0]["supports"], 7);
     assert_eq!(runs[0]["changed"], 3);
     for support in [first_valid, second_valid, duplicate] {
-        assert_eq!(outcome_of(&app, &world, support).await, "removed:defuncion");
+        assert_eq!(
+            app.outcome(&world.admin.session.bearer(), support).await,
+            "removed:defuncion"
+        );
     }
     let after = progress(&app, &aspirant, world.aspirant_a).await;
     assert_eq!(after["valid"], 0);

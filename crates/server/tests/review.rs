@@ -18,16 +18,6 @@ use serde_json::{Value, json};
 
 use common::{Auth, TestApp, World};
 
-async fn outcome(app: &TestApp, admin: &Auth, support: i64) -> String {
-    app.get(&format!("/api/v1/supports/{support}"), admin)
-        .await
-        .expect(200)
-        .body["receipt"]["outcome"]
-        .as_str()
-        .unwrap_or("pending")
-        .to_owned()
-}
-
 async fn next(app: &TestApp, who: &Auth, process: i64, exclude: &[i64]) -> Option<Value> {
     let reply = app
         .post(
@@ -87,7 +77,7 @@ async fn sample_full_review_exclusive_claims_and_rereview() {
     let duplicate = app.send_credential(&col_a, 1).await;
     app.all_verified().await;
     assert_eq!(
-        outcome(&app, &admin, duplicate).await,
+        app.outcome(&admin, duplicate).await,
         "duplicate_same_aspirant"
     );
 
@@ -167,7 +157,7 @@ async fn sample_full_review_exclusive_claims_and_rereview() {
     assert_eq!(decided.body["full_review_started"], true);
     // When the invalidated support was citizen 0's, the later capture counts instead.
     if first_id == supports[0] {
-        assert_eq!(outcome(&app, &admin, duplicate).await, "valid");
+        assert_eq!(app.outcome(&admin, duplicate).await, "valid");
     }
     assert_eq!(
         counters(&app, world.aspirant_a).await,
@@ -240,7 +230,7 @@ async fn sample_full_review_exclusive_claims_and_rereview() {
         .expect(200);
     assert_eq!(rereview.body["outcome"], "valid");
     assert_eq!(
-        outcome(&app, &admin, duplicate).await,
+        app.outcome(&admin, duplicate).await,
         "duplicate_same_aspirant"
     );
     let history = app
@@ -331,7 +321,7 @@ async fn an_aspirant_contests_rejections_and_a_reviewer_resolves_them() {
     )
     .await
     .expect(200);
-    assert_eq!(outcome(&app, &admin, valid).await, "review_inconsistent");
+    assert_eq!(app.outcome(&admin, valid).await, "review_inconsistent");
 
     let argument = json!({"argument": "La credencial es física; la foto se tomó con poca luz y la firma está al reverso."});
     // Before the hearing opens: refused, saying why.
@@ -459,7 +449,7 @@ async fn an_aspirant_contests_rejections_and_a_reviewer_resolves_them() {
         .await
         .expect(200);
     assert_eq!(resolved.body["status"], "granted");
-    assert_eq!(outcome(&app, &admin, valid).await, "valid");
+    assert_eq!(app.outcome(&admin, valid).await, "valid");
     app.post(
         &format!("/api/v1/objections/{objection}/resolution"),
         &admin,
@@ -491,17 +481,7 @@ async fn an_aspirant_contests_rejections_and_a_reviewer_resolves_them() {
         .map(|r| r["kind"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(kinds, ["review", "objection"]);
-    let audit = app
-        .get("/api/v1/audit?entity=objection", &admin)
-        .await
-        .expect(200);
-    let actions: Vec<&str> = audit
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions = app.audit_actions("objection", &admin).await;
     assert_eq!(
         actions.iter().filter(|a| **a == "objection.file").count(),
         2

@@ -238,6 +238,24 @@ pub enum Auth {
     },
 }
 
+impl Auth {
+    /// The request with this authentication: bearer token, or session cookie
+    /// (and CSRF header when given).
+    pub fn apply(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self {
+            Auth::None => builder,
+            Auth::Bearer(token) => builder.bearer_auth(token),
+            Auth::Cookie { token, csrf } => {
+                let builder = builder.header("cookie", format!("apoyo_session={token}"));
+                match csrf {
+                    Some(csrf) => builder.header(CSRF_HEADER, csrf),
+                    None => builder,
+                }
+            }
+        }
+    }
+}
+
 /// A logged-in session.
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -562,17 +580,7 @@ impl TestApp {
         headers: &[(&str, &str)],
     ) -> Reply {
         let request = format!("{method} {path}");
-        let mut builder = self.http.request(method, self.url(path));
-        match auth {
-            Auth::None => {}
-            Auth::Bearer(token) => builder = builder.bearer_auth(token),
-            Auth::Cookie { token, csrf } => {
-                builder = builder.header("cookie", format!("apoyo_session={token}"));
-                if let Some(csrf) = csrf {
-                    builder = builder.header(CSRF_HEADER, csrf);
-                }
-            }
-        }
+        let mut builder = auth.apply(self.http.request(method, self.url(path)));
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }
@@ -584,6 +592,30 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("{request}: {e}"));
         reply(request, response).await
+    }
+
+    /// A support's outcome from its receipt (`pending` before verification).
+    pub async fn outcome(&self, auth: &Auth, support: i64) -> String {
+        self.get(&format!("/api/v1/supports/{support}"), auth)
+            .await
+            .expect(200)
+            .body["receipt"]["outcome"]
+            .as_str()
+            .unwrap_or("pending")
+            .to_owned()
+    }
+
+    /// The actions of the audit log's entries about `entity`.
+    pub async fn audit_actions(&self, entity: &str, auth: &Auth) -> Vec<String> {
+        self.get(&format!("/api/v1/audit?entity={entity}"), auth)
+            .await
+            .expect(200)
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect()
     }
 
     pub async fn get(&self, path: &str, auth: &Auth) -> Reply {
